@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { DomainConflict } from '../domain/client.js';
+import { OAuthError } from '../domain/errors.js';
+import { adminCommands } from './admin.js';
+import { serve } from './serve.js';
+
+const program = new Command('oauth2').description('event-sourced OAuth 2.0 authorization server');
+program.command('serve').description('run the HTTP server and the projections').action(serve);
+adminCommands(program);
+
+program.parseAsync().catch((error: unknown) => {
+  if (error instanceof DomainConflict || error instanceof OAuthError) {
+    process.stderr.write(`oauth2: ${error.message}\n`);
+  } else {
+    process.stderr.write(`oauth2: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { event, type IssuingGrantType } from '../domain/events.js';
+import { grantStream } from '../domain/grant.js';
+import { randomToken, sha256Hex } from '../security/tokens.js';
+import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
+
+/** RFC 6749 §5.1 */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+}
+
+export interface NewGrant {
+  grantType: IssuingGrantType;
+  clientId: string;
+  userId: string | null;
+  username: string | null;
+  scope: string;
+  withRefreshToken: boolean;
+  grantId?: string;
+  codeHash?: string;
+}
+
+/**
+ * Starts a token family on its own stream. The response is returned only once the events are
+ * durable and projected, so the token works the moment the client holds it.
+ */
+export async function issueGrant(ctx: CommandContext, grant: NewGrant, meta: RequestMeta): Promise<TokenResponse> {
+  const now = ctx.now();
+  const { ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME } = ctx.config;
+  const accessToken = randomToken();
+  const refreshToken = grant.withRefreshToken ? randomToken() : null;
+  const grantId = grant.grantId ?? randomUUID();
+  const issued = event('TokenIssued', {
+    grantId,
+    grantType: grant.grantType,
+    clientId: grant.clientId,
+    userId: grant.userId,
+    username: grant.username,
+    scope: grant.scope,
+    accessTokenHash: sha256Hex(accessToken),
+    accessExpiresAt: now + ACCESS_TOKEN_LIFETIME,
+    refreshTokenHash: refreshToken === null ? null : sha256Hex(refreshToken),
+    refreshExpiresAt: refreshToken === null ? null : now + REFRESH_TOKEN_LIFETIME,
+    ...(grant.codeHash ? { codeHash: grant.codeHash } : {}),
+  });
+  const { position } = await ctx.events.append(grantStream(grantId), toNewEvents([issued], meta), 'no_stream');
+  await ctx.waitForProjection(position);
+  return {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    expires_in: ACCESS_TOKEN_LIFETIME,
+    scope: grant.scope,
+    ...(refreshToken === null ? {} : { refresh_token: refreshToken }),
+  };
+}

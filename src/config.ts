@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const seconds = z.coerce.number().int().positive();
+
+const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** The issuer identifier (RFC 8414); defaults to http://localhost:PORT. */
+  ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  ACCESS_TOKEN_LIFETIME: seconds.default(3600),
+  AUTH_CODE_LIFETIME: seconds.default(3600),
+  REFRESH_TOKEN_LIFETIME: seconds.default(1209600),
+  IGNORE_CLIENT_REQUESTED_SCOPE: bool.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** 32+ bytes, hex or base64, for the session cookie; generated into DATA_DIR when unset. */
+  SESSION_SECRET: z.string().min(32).optional(),
+});
+
+export type Config = Omit<z.infer<typeof ConfigSchema>, 'ISSUER'> & { ISSUER: string };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads the environment once; a bad value is a clear message, never a default in disguise. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw = Object.fromEntries(
+    Object.keys(ConfigSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  );
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  const issuer = (c.ISSUER ?? `http://localhost:${c.PORT}`).replace(/\/$/, '');
+  return { ...c, ISSUER: issuer };
+}

@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Db } from './database.js';
+import {
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type Position,
+  type RecordedEvent,
+  type Subscription,
+  WrongExpectedRevisionError,
+} from '../event-store.js';
+import { pollingSubscription } from './polling-subscription.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  position  INTEGER PRIMARY KEY AUTOINCREMENT,
+  id        TEXT    NOT NULL UNIQUE,
+  stream_id TEXT    NOT NULL,
+  revision  INTEGER NOT NULL,
+  type      TEXT    NOT NULL,
+  data      TEXT    NOT NULL,
+  metadata  TEXT    NOT NULL,
+  UNIQUE (stream_id, revision)
+);`;
+
+interface EventRow {
+  position: number;
+  id: string;
+  stream_id: string;
+  revision: number;
+  type: string;
+  data: string;
+  metadata: string;
+}
+
+interface PendingAppend {
+  streamId: string;
+  events: NewEvent[];
+  expected: ExpectedRevision;
+  resolve: (r: AppendResult) => void;
+  reject: (e: unknown) => void;
+}
+
+const toPosition = (n: number): Position => ({ commit: BigInt(n), prepare: BigInt(n) });
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    id: row.id,
+    streamId: row.stream_id,
+    revision: BigInt(row.revision),
+    position: toPosition(row.position),
+    type: row.type,
+    data: JSON.parse(row.data) as unknown,
+    metadata: JSON.parse(row.metadata) as RecordedEvent['metadata'],
+  };
+}
+
+/**
+ * Event store on SQLite. Appends made in the same turn of the event loop are written in one
+ * transaction (group commit): one fsync for the lot, and each append still checks its own
+ * expected revision, seeing the appends batched before it.
+ */
+export class SqliteEventStore implements EventStore {
+  private readonly appended = new EventEmitter();
+  private queue: PendingAppend[] = [];
+  private flushScheduled = false;
+  private readonly stmts;
+  /** Transactions committed by append: fewer than appends when group commit batches them. */
+  commits = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly pollIntervalMs = 250,
+  ) {
+    db.exec(SCHEMA);
+    this.appended.setMaxListeners(0);
+    this.stmts = {
+      revision: db.prepare<[string], { r: number | null }>(
+        'SELECT max(revision) AS r FROM events WHERE stream_id = ?',
+      ),
+      insert: db.prepare(
+        'INSERT INTO events (id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      stream: db.prepare<[string], EventRow>('SELECT * FROM events WHERE stream_id = ? ORDER BY revision'),
+      all: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
+      head: db.prepare<[], { p: number | null }>('SELECT max(position) AS p FROM events'),
+    };
+  }
+
+  append(streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    if (events.length === 0) return Promise.reject(new Error('append needs at least one event'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ streamId, events, expected, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
+    try {
+      this.db.transaction(() => {
+        for (const pending of batch) {
+          try {
+            // A nested transaction is a savepoint: a failed append leaves no partial rows.
+            outcomes.push({ ok: true, result: this.db.transaction(() => this.write(pending))() });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      })();
+      this.commits += 1;
+    } catch (error) {
+      // The commit itself failed (disk full, I/O error): nothing of the batch is durable.
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    batch.forEach((pending, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) pending.resolve(outcome.result);
+      else pending.reject(outcome.error);
+    });
+    if (outcomes.some((o) => o.ok)) this.appended.emit('appended');
+  }
+
+  private write({ streamId, events, expected }: PendingAppend): AppendResult {
+    const current = this.stmts.revision.get(streamId)?.r ?? null;
+    const actual = current === null ? 'no_stream' : BigInt(current);
+    const ok =
+      expected === 'any' ||
+      (expected === 'no_stream' && current === null) ||
+      (expected === 'stream_exists' && current !== null) ||
+      (typeof expected === 'bigint' && current !== null && BigInt(current) === expected);
+    if (!ok) throw new WrongExpectedRevisionError(streamId, expected, actual);
+    let revision = current ?? -1;
+    let position = 0;
+    for (const e of events) {
+      revision += 1;
+      const info = this.stmts.insert.run(
+        e.id ?? randomUUID(),
+        streamId,
+        revision,
+        e.type,
+        JSON.stringify(e.data),
+        JSON.stringify(e.metadata),
+      );
+      position = Number(info.lastInsertRowid);
+    }
+    return { nextRevision: BigInt(revision), position: toPosition(position) };
+  }
+
+  async readStream(streamId: string): Promise<RecordedEvent[]> {
+    return this.stmts.stream.all(streamId).map(toRecorded);
+  }
+
+  async readAll(from: Position | null, limit: number): Promise<RecordedEvent[]> {
+    return this.stmts.all.all(from === null ? 0 : Number(from.commit), limit).map(toRecorded);
+  }
+
+  async headPosition(): Promise<Position | null> {
+    const p = this.stmts.head.get()?.p ?? null;
+    return p === null ? null : toPosition(p);
+  }
+
+  subscribeAll(from: Position | null): Subscription {
+    return pollingSubscription(this, this.appended, from, this.pollIntervalMs);
+  }
+
+  async close(): Promise<void> {
+    this.appended.emit('close');
+  }
+}

@@ -1,0 +1,36 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/store/sqlite/database.js';
+import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
+import { eventStoreContract } from '../contract/event-store.contract.js';
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'oauth2-es-'));
+
+eventStoreContract('sqlite', async () => new SqliteEventStore(openDatabase(tempDir())));
+
+describe('SqliteEventStore durability', () => {
+  it('keeps events across a reopen of the same file', async () => {
+    const dir = tempDir();
+    const db = openDatabase(dir);
+    const first = new SqliteEventStore(db);
+    await first.append('s-1', [{ type: 'A', data: { x: 1 }, metadata: { occurredAt: 'now' } }], 'no_stream');
+    db.close();
+    const second = new SqliteEventStore(openDatabase(dir));
+    expect((await second.readStream('s-1')).map((e) => e.data)).toEqual([{ x: 1 }]);
+  });
+
+  it('writes concurrent appends as one transaction (group commit) without mixing them up', async () => {
+    const db = openDatabase(tempDir());
+    const store = new SqliteEventStore(db);
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        store.append(`g-${i}`, [{ type: 'A', data: { i }, metadata: { occurredAt: 'now' } }], 'no_stream'),
+      ),
+    );
+    expect(store.commits).toBe(1);
+    const all = await store.readAll(null, 100);
+    expect(all.map((e) => e.streamId)).toEqual(Array.from({ length: 50 }, (_, i) => `g-${i}`));
+  });
+});
