@@ -1,4 +1,5 @@
-import { parseScope } from './scope.js';
+import { isScopeToken } from './scope.js';
+import { DomainConflict } from './client.js';
 import { type DomainEvent, type EventData, event } from './events.js';
 
 type Definition = EventData<'ScopeDefined'>;
@@ -9,7 +10,7 @@ export function evolveScopeDefinition(state: Definition | null, e: DomainEvent):
 
 /** Defining a scope that exists with the same values records nothing: loading fixtures twice is harmless. */
 export function decideDefineScope(state: Definition | null, wanted: Definition): DomainEvent[] {
-  if (parseScope(wanted.name).length !== 1) throw new Error(`not a single scope token: ${wanted.name}`);
+  if (!isScopeToken(wanted.name)) throw new DomainConflict(`not a single scope token: ${wanted.name}`);
   if (state === null) return [event('ScopeDefined', wanted)];
   if (state.description === wanted.description && state.isDefault === wanted.isDefault) return [];
   return [event('ScopeChanged', wanted)];

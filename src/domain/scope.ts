@@ -18,6 +18,10 @@ export interface ScopeRequest {
   ignoreRequested: boolean;
 }
 
+export function isScopeToken(word: string): boolean {
+  return SCOPE_TOKEN.test(word);
+}
+
 export function parseScope(scope: string): string[] {
   const words = scope.split(' ');
   if (words.some((w) => !SCOPE_TOKEN.test(w))) {

@@ -1,0 +1,64 @@
+import type { ClientView, CodeView, ScopeView, TokenView, UserView } from '../read-store.js';
+
+/**
+ * How each read model is stored: `_id` is its natural key and `pos` the position key (see
+ * position-key.ts) of the last batch that wrote the document, which guards against older writes.
+ */
+interface Stored {
+  _id: string;
+  pos: string;
+}
+
+export type ClientDoc = Stored & Omit<ClientView, 'clientId'>;
+/** usernameKey: the lowercased username, unique, for case-insensitive lookups. */
+export type UserDoc = Stored & Omit<UserView, 'userId'> & { usernameKey: string };
+export type ScopeDoc = Stored & Omit<ScopeView, 'name'>;
+export type TokenDoc = Stored & Omit<TokenView, 'hash'>;
+export type CodeDoc = Stored & Omit<CodeView, 'hash'>;
+/** position: formatPosition text, exact; pos: its sortable key, to keep the checkpoint monotonic. */
+export type CheckpointDoc = Stored & { position: string };
+
+export const clientFromDoc = (d: ClientDoc): ClientView => ({
+  clientId: d._id,
+  name: d.name,
+  secretHash: d.secretHash,
+  redirectUris: d.redirectUris,
+  grantTypes: d.grantTypes,
+  allowedScopes: d.allowedScopes,
+  resourceServer: d.resourceServer,
+});
+
+export const userFromDoc = (d: UserDoc): UserView => ({
+  userId: d._id,
+  username: d.username,
+  passwordHash: d.passwordHash,
+});
+
+export const scopeFromDoc = (d: ScopeDoc): ScopeView => ({
+  name: d._id,
+  description: d.description,
+  isDefault: d.isDefault,
+});
+
+export const tokenFromDoc = (d: TokenDoc): TokenView => ({
+  hash: d._id,
+  kind: d.kind,
+  status: d.status,
+  grantId: d.grantId,
+  clientId: d.clientId,
+  userId: d.userId,
+  username: d.username,
+  scope: d.scope,
+  issuedAt: d.issuedAt,
+  expiresAt: d.expiresAt,
+});
+
+export const codeFromDoc = (d: CodeDoc): CodeView => ({
+  hash: d._id,
+  grantId: d.grantId,
+  clientId: d.clientId,
+  userId: d.userId,
+  scope: d.scope,
+  expiresAt: d.expiresAt,
+  redeemed: d.redeemed,
+});
