@@ -3,12 +3,11 @@ import type { CommandContext } from './commands/context.js';
 import type { Config } from './config.js';
 import { OAuthError } from './domain/errors.js';
 import { PROJECTORS } from './projections/all.js';
+import { CheckpointWaiter } from './projections/checkpoint-waiter.js';
 import { ProjectionRunner } from './projections/runner.js';
 import type { EventStore, Position } from './store/event-store.js';
+import { openStores, type Stores } from './store/open-stores.js';
 import type { ReadStore } from './store/read-store.js';
-import { openDatabase } from './store/sqlite/database.js';
-import { SqliteEventStore } from './store/sqlite/sqlite-event-store.js';
-import { SqliteReadStore } from './store/sqlite/sqlite-read-store.js';
 
 /** How long a command waits for its events to reach the read models before answering 503. */
 const PROJECTION_WAIT_MS = 10_000;
@@ -17,7 +16,11 @@ export interface Runtime {
   config: Config;
   events: EventStore;
   reads: ReadStore;
-  runner: ProjectionRunner;
+  kinds: Stores['kinds'];
+  /** The projections, when this process runs them. */
+  runner: ProjectionRunner | null;
+  /** The position every read model has reached. */
+  projectedPosition(): Promise<Position | null>;
   ctx: CommandContext;
   close(): Promise<void>;
 }
@@ -33,36 +36,47 @@ function withTimeout(wait: Promise<void>, ms: number): Promise<void> {
   return Promise.race([wait, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** The composition root: opens the stores, starts the projections, and builds the command context. */
-export async function openRuntime(config: Config, log: Logger): Promise<Runtime> {
-  const eventsDb = openDatabase(config.DATA_DIR);
-  // The read models have their own connection: they can be rebuilt from the log, so their
-  // commits skip the fsync the events need (a crash only rolls them back to a checkpoint).
-  const readsDb = openDatabase(config.DATA_DIR);
-  readsDb.pragma('synchronous = NORMAL');
-  const events = new SqliteEventStore(eventsDb);
-  const reads = new SqliteReadStore(readsDb);
-  const runner = new ProjectionRunner(events, reads, PROJECTORS, log.child({ component: 'projector' }));
-  await runner.start();
+/**
+ * The composition root: opens the stores the configuration names, starts the projections unless
+ * another process runs them, and builds the command context.
+ */
+export async function openRuntime(
+  config: Config,
+  log: Logger,
+  { projections = true }: { projections?: boolean } = {},
+): Promise<Runtime> {
+  const stores = await openStores(config, log);
+  const { events, reads } = stores;
+  const checkpoints = new CheckpointWaiter(reads, PROJECTORS.map((p) => p.name));
+  let runner: ProjectionRunner | null = null;
+  try {
+    if (projections) {
+      runner = new ProjectionRunner(events, reads, PROJECTORS, log.child({ component: 'projector' }));
+      await runner.start();
+    }
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
+  const wait = runner ? (p: Position) => runner.waitFor(p) : (p: Position) => checkpoints.waitFor(p);
   const ctx: CommandContext = {
     events,
     reads,
     config,
     now: () => Math.floor(Date.now() / 1000),
-    waitForProjection: (position: Position) => withTimeout(runner.waitFor(position), PROJECTION_WAIT_MS),
+    waitForProjection: (position) => withTimeout(wait(position), PROJECTION_WAIT_MS),
   };
   return {
     config,
     events,
     reads,
+    kinds: stores.kinds,
     runner,
+    projectedPosition: async () => runner?.checkpoint ?? checkpoints.reached(),
     ctx,
     async close() {
-      await runner.stop();
-      await events.close();
-      await reads.close();
-      eventsDb.close();
-      readsDb.close();
+      await runner?.stop();
+      await stores.close();
     },
   };
 }

@@ -16,6 +16,12 @@ const ConfigSchema = z.object({
   REFRESH_TOKEN_LIFETIME: seconds.default(1209600),
   IGNORE_CLIENT_REQUESTED_SCOPE: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** esdb://… selects EventStoreDB for the events; unset, the embedded SQLite store. */
+  EVENTSTORE_URL: z.string().regex(/^(esdb|kurrentdb)(\+discover)?:\/\/\S+$/, 'must be an esdb:// URL').optional(),
+  /** mongodb://… selects MongoDB for the read models; unset, the embedded SQLite store. */
+  MONGODB_URL: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// URL').optional(),
+  /** /readyz fails when the projections are further behind the log than this. */
+  READY_MAX_LAG_SECONDS: seconds.default(30),
   /** 32+ bytes, hex or base64, for the session cookie; generated into DATA_DIR when unset. */
   SESSION_SECRET: z.string().min(32).optional(),
 });

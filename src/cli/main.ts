@@ -3,10 +3,15 @@ import { Command } from 'commander';
 import { DomainConflict } from '../domain/client.js';
 import { OAuthError } from '../domain/errors.js';
 import { adminCommands } from './admin.js';
-import { serve } from './serve.js';
+import { projector, serve } from './serve.js';
 
 const program = new Command('oauth2').description('event-sourced OAuth 2.0 authorization server');
-program.command('serve').description('run the HTTP server and the projections').action(serve);
+program
+  .command('serve')
+  .description('run the HTTP server and the projections')
+  .option('--api-only', 'serve HTTP only; an `oauth2 projector` process runs the projections')
+  .action(serve);
+program.command('projector').description('run only the projections').action(projector);
 adminCommands(program);
 
 program.parseAsync().catch((error: unknown) => {

@@ -9,6 +9,7 @@ import { sendOAuthError, toOAuthError } from './errors.js';
 import { parseForm } from './form.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { errorPage } from './routes/authorize-request.js';
+import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
 import { meRoute } from './routes/me.js';
 import { revokeRoute } from './routes/revoke.js';
@@ -102,7 +103,7 @@ export function buildApp(runtime: Runtime, logger?: FastifyBaseLogger): FastifyI
     scoped.get('/web/static/style.css', async (_req, reply) =>
       reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(stylesheet),
     );
-    scoped.get('/healthz', async () => ({ status: 'ok' }));
+    healthRoutes(scoped, runtime);
   });
   return app;
 }

@@ -2,10 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { testStoreEnv } from '../support/stores.js';
 import { oauth2, type ServerProcess, startServer } from '../support/process.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'oauth2-e2e-'));
-const env = { DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+const env = { DATA_DIR: dataDir, LOG_LEVEL: 'info', ...testStoreEnv() };
 const auth = `Basic ${Buffer.from('testclient:testpassword').toString('base64')}`;
 let server: ServerProcess | undefined;
 afterAll(async () => server?.stop('SIGKILL'));

@@ -7,6 +7,7 @@ import { FIXTURES } from '../../src/commands/fixtures.js';
 import { openRuntime, type Runtime } from '../../src/composition.js';
 import { loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
+import { testStoreEnv } from './stores.js';
 
 export interface TestServer {
   app: FastifyInstance;
@@ -31,7 +32,7 @@ export async function startTestServer(
   { fixtures = true, extend }: { fixtures?: boolean; extend?: (app: FastifyInstance, runtime: Runtime) => void } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'oauth2-http-'));
-  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...testStoreEnv(), ...env });
   const runtime = await openRuntime(config, pino({ level: 'silent' }));
   if (fixtures) {
     await FIXTURES.test_credentials(runtime.ctx, {});

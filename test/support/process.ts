@@ -2,6 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { childEnv } from './stores.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const run = promisify(execFile);
@@ -19,7 +20,7 @@ export async function freePort(): Promise<number> {
 /** Runs the built `oauth2` CLI; resolves with its exit code and output instead of throwing. */
 export async function oauth2(args: string[], env: Record<string, string>) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: childEnv(env) });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -39,7 +40,7 @@ export interface ServerProcess {
 export async function startServer(env: Record<string, string>, args = ['serve']): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
+    env: childEnv({ PORT: String(port), HOST: '127.0.0.1', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -61,6 +62,33 @@ export async function startServer(env: Record<string, string>, args = ['serve'])
   }
   return {
     url,
+    child,
+    output: () => output,
+    stop: (signal = 'SIGTERM') =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill(signal);
+      }),
+  };
+}
+
+/** Starts `oauth2 projector` (no HTTP) and waits for its "running" log line. */
+export async function startProjector(env: Record<string, string>): Promise<Pick<ServerProcess, 'child' | 'output' | 'stop'>> {
+  const child = spawn(process.execPath, [CLI, 'projector'], {
+    env: childEnv({ ...env, LOG_LEVEL: 'info' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const deadline = Date.now() + 20_000;
+  while (!output.includes('oauth2 projector running')) {
+    if (child.exitCode !== null) throw new Error(`projector exited:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`projector did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
     child,
     output: () => output,
     stop: (signal = 'SIGTERM') =>

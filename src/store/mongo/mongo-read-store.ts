@@ -64,11 +64,13 @@ export class MongoReadStore implements ReadStore {
 export interface MongoReadStoreOptions {
   /** Overrides the database named in the URL path (default `oauth2`). */
   dbName?: string;
+  /** How long one connection attempt may wait for a server (default 5 s). */
+  serverSelectionTimeoutMS?: number;
 }
 
 /** Connects, makes sure the collections and indexes exist, and returns the read store. */
 export async function openMongoReadStore(url: string, opts: MongoReadStoreOptions = {}): Promise<ReadStore> {
-  const client = new MongoClient(url);
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? 5000 });
   try {
     await client.connect();
     const db = client.db(opts.dbName ?? databaseFromUrl(url) ?? DEFAULT_DB_NAME);

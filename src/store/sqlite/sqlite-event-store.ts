@@ -72,7 +72,7 @@ export class SqliteEventStore implements EventStore {
 
   constructor(
     private readonly db: Db,
-    private readonly pollIntervalMs = 250,
+    private readonly pollIntervalMs = 50,
   ) {
     db.exec(SCHEMA);
     this.appended.setMaxListeners(0);

@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify';
+import type { Runtime } from '../../composition.js';
+import { comparePositions } from '../../store/event-store.js';
+
+/**
+ * /healthz: the process is up. /readyz: both stores answer and the read models are no further
+ * behind the log than READY_MAX_LAG_SECONDS (the age of the oldest event not yet projected).
+ */
+export function healthRoutes(app: FastifyInstance, runtime: Runtime): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_req, reply) => {
+    const checks: Record<string, unknown> = { events: runtime.kinds.events, reads: runtime.kinds.reads };
+    try {
+      const [head, projected] = await Promise.all([runtime.events.headPosition(), runtime.projectedPosition()]);
+      let lagSeconds = 0;
+      if (head && (!projected || comparePositions(projected, head) < 0)) {
+        const [next] = await runtime.events.readAll(projected, 1);
+        if (next) lagSeconds = Math.max(0, (Date.now() - Date.parse(next.metadata.occurredAt)) / 1000);
+      }
+      checks.projectionLagSeconds = Math.round(lagSeconds * 10) / 10;
+      const projector = runtime.runner ? runtime.runner.healthy : true;
+      const ready = projector && lagSeconds <= runtime.config.READY_MAX_LAG_SECONDS;
+      if (!projector) checks.projector = 'stopped';
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', ...checks });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : 'unreachable';
+      return reply.code(503).send({ status: 'not ready', ...checks, error: `a store is unreachable: ${reason}` });
+    }
+  });
+}
