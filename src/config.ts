@@ -15,6 +15,8 @@ const ConfigSchema = z.object({
   AUTH_CODE_LIFETIME: seconds.default(3600),
   REFRESH_TOKEN_LIFETIME: seconds.default(1209600),
   IGNORE_CLIENT_REQUESTED_SCOPE: bool.default(false),
+  /** Require PKCE (S256) from every client, not only public ones. */
+  REQUIRE_PKCE: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** esdb://… selects EventStoreDB for the events; unset, the embedded SQLite store. */
   EVENTSTORE_URL: z.string().regex(/^(esdb|kurrentdb)(\+discover)?:\/\/\S+$/, 'must be an esdb:// URL').optional(),

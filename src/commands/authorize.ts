@@ -96,8 +96,9 @@ export async function validateAuthorizationRequest(
   if (p.code_challenge !== undefined && !PKCE_CHALLENGE.test(p.code_challenge)) {
     throw fail('invalid_request', 'code_challenge must be 43 base64url characters');
   }
-  if (p.response_type === 'code' && client.secretHash === null && p.code_challenge === undefined) {
-    throw fail('invalid_request', 'a public client must send a PKCE code_challenge (S256)');
+  if (p.response_type === 'code' && p.code_challenge === undefined) {
+    if (client.secretHash === null) throw fail('invalid_request', 'a public client must send a PKCE code_challenge (S256)');
+    if (ctx.config.REQUIRE_PKCE) throw fail('invalid_request', 'this server requires a PKCE code_challenge (S256)');
   }
   const defined = await ctx.reads.listScopes();
   let names: string[];

@@ -1,6 +1,7 @@
 import csrfProtection from '@fastify/csrf-protection';
 import helmet from '@fastify/helmet';
 import secureSession from '@fastify/secure-session';
+import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Runtime } from '../composition.js';
@@ -10,10 +11,13 @@ import { parseForm } from './form.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { errorPage } from './routes/authorize-request.js';
 import { healthRoutes } from './routes/health.js';
+import { introspectRoute } from './routes/introspect.js';
+import { metadataRoute } from './routes/metadata.js';
 import { loginRoutes } from './routes/login.js';
 import { meRoute } from './routes/me.js';
 import { revokeRoute } from './routes/revoke.js';
 import { tokenRoute } from './routes/token.js';
+import { oauthErrorSchema } from './schemas.js';
 import { sessionKey } from './session-key.js';
 import { stylesheet } from './views.js';
 
@@ -72,6 +76,16 @@ export function buildApp(runtime: Runtime, logger?: FastifyBaseLogger): FastifyI
     cookie: { path: '/', httpOnly: true, sameSite: 'lax', secure: https },
   });
   app.register(csrfProtection, { sessionPlugin: '@fastify/secure-session' });
+  app.addSchema(oauthErrorSchema);
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Event-sourced OAuth 2.0 authorization server', version: '0.1.0' },
+      servers: [{ url: config.ISSUER }],
+    },
+    // Only the JSON and form endpoints: the HTML pages are not an API.
+    hideUntagged: true,
+  });
 
   app.addHook('onSend', async (req, reply) => {
     reply.header('X-Request-Id', req.id);
@@ -97,8 +111,11 @@ export function buildApp(runtime: Runtime, logger?: FastifyBaseLogger): FastifyI
   app.register(async (scoped) => {
     tokenRoute(scoped, ctx);
     revokeRoute(scoped, ctx);
-    authorizeRoutes(scoped, ctx);
-    loginRoutes(scoped, ctx);
+    introspectRoute(scoped, ctx, config.ISSUER);
+    metadataRoute(scoped, reads, config.ISSUER);
+    scoped.get('/openapi.json', async () => app.swagger());
+    authorizeRoutes(scoped, ctx, config.ISSUER);
+    loginRoutes(scoped, ctx, config.ISSUER);
     meRoute(scoped, reads);
     scoped.get('/web/static/style.css', async (_req, reply) =>
       reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(stylesheet),

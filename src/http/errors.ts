@@ -7,6 +7,15 @@ export interface OAuthErrorBody {
   error_description?: string;
 }
 
+function validationDescription(fe: Partial<FastifyError>): string {
+  const first = fe.validation?.[0];
+  if (!first) return 'the request is malformed';
+  const name = first.instancePath.replace(/^\//, '');
+  if (first.keyword === 'type' && name) return `parameter ${name} is repeated or not a string`;
+  if (first.keyword === 'required') return `parameter ${String(first.params.missingProperty)} is required`;
+  return `the request is malformed: ${fe.message ?? ''}`.trim();
+}
+
 /** Turns whatever went wrong into an OAuth error; only an unexpected fault becomes server_error. */
 export function toOAuthError(error: unknown): OAuthError {
   if (error instanceof OAuthError) return error;
@@ -19,7 +28,9 @@ export function toOAuthError(error: unknown): OAuthError {
           ? 'unsupported content type; send application/x-www-form-urlencoded'
           : fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
             ? 'the request body is not valid JSON'
-            : 'the request is malformed';
+            : fe.code === 'FST_ERR_VALIDATION'
+              ? validationDescription(fe)
+              : 'the request is malformed';
     return Object.assign(new OAuthError('invalid_request', description), { httpStatus: fe.statusCode });
   }
   return new OAuthError('server_error', 'the server could not complete the request');

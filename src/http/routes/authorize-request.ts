@@ -46,6 +46,7 @@ export async function validateOrAnswer(
   reply: FastifyReply,
   params: AuthorizationParams,
   redirectStatus: 302 | 303,
+  issuer: string,
 ): Promise<AuthorizationRequest | null> {
   try {
     return await validateAuthorizationRequest(ctx, params);
@@ -56,7 +57,7 @@ export async function validateOrAnswer(
     }
     if (error instanceof RedirectableError) {
       const { redirectUri, state, fragment } = error.target;
-      reply.redirect(redirectTo(redirectUri, { error: error.code, error_description: error.description, state }, fragment), redirectStatus);
+      reply.redirect(redirectTo(redirectUri, { error: error.code, error_description: error.description, state, iss: issuer }, fragment), redirectStatus);
       return null;
     }
     throw error;

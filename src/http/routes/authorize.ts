@@ -12,11 +12,11 @@ import { authorizationQuery, pickParams, requestQuery, validateOrAnswer } from '
 const html = 'text/html; charset=utf-8';
 
 /** The authorization endpoint (RFC 6749 §3.1) at the seed's URL: login, then consent. */
-export function authorizeRoutes(app: FastifyInstance, ctx: CommandContext): void {
+export function authorizeRoutes(app: FastifyInstance, ctx: CommandContext, issuer: string): void {
   app.get('/web/authorize/', async (req, reply) => {
     const params = authorizationQuery(req, reply);
     if (!params) return reply;
-    const request = await validateOrAnswer(ctx, reply, params, 302);
+    const request = await validateOrAnswer(ctx, reply, params, 302, issuer);
     if (!request) return reply;
     const csrf = reply.generateCsrf();
     const user = sessionUser(req);
@@ -42,13 +42,14 @@ export function authorizeRoutes(app: FastifyInstance, ctx: CommandContext): void
     const fields = (req.body as FormFields | undefined) ?? {};
     const body = singleValued(fields, ['allow_scope']);
     const params = pickParams(body);
-    const request = await validateOrAnswer(ctx, reply, params, 303);
+    const request = await validateOrAnswer(ctx, reply, params, 303, issuer);
     if (!request) return reply;
     const user = sessionUser(req);
     if (!user) return reply.redirect(`/web/authorize/?${requestQuery(params)}`, 303);
     const fragment = request.responseType === 'token';
+    // RFC 9207: `iss` lets a client that talks to several servers tell which one answered.
     const back = (p: Record<string, string | undefined>) =>
-      reply.redirect(redirectTo(request.redirectUri, { ...p, state: request.state }, fragment), 303);
+      reply.redirect(redirectTo(request.redirectUri, { ...p, state: request.state, iss: issuer }, fragment), 303);
     if (body.decision !== 'allow') {
       return back({ error: 'access_denied', error_description: 'the user denied the request' });
     }

@@ -8,12 +8,12 @@ import { errorPage, pickParams, requestQuery, validateOrAnswer } from './authori
 const html = 'text/html; charset=utf-8';
 
 /** Sign-in and sign-out for the authorization pages; the session lives in an encrypted cookie. */
-export function loginRoutes(app: FastifyInstance, ctx: CommandContext): void {
+export function loginRoutes(app: FastifyInstance, ctx: CommandContext, issuer: string): void {
   app.post('/web/login', { preHandler: app.csrfProtection }, async (req, reply) => {
     const body = singleValued((req.body as FormFields | undefined) ?? {});
     // The authorization request rides along as a query string; it is re-validated, never trusted.
     const params = pickParams(singleValued(parseForm(body.request ?? '')));
-    const request = await validateOrAnswer(ctx, reply, params, 303);
+    const request = await validateOrAnswer(ctx, reply, params, 303, issuer);
     if (!request) return reply;
     const user =
       body.username && body.password !== undefined ? await verifyUserPassword(ctx, body.username, body.password) : null;

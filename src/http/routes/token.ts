@@ -10,22 +10,11 @@ import { OAuthError } from '../../domain/errors.js';
 import { clientCredentialsFrom } from '../client-credentials.js';
 import { type FormFields, singleValued } from '../form.js';
 import { requestMeta } from '../request-meta.js';
-
-const tokenResponseSchema = {
-  type: 'object',
-  required: ['access_token', 'token_type', 'expires_in', 'scope'],
-  properties: {
-    access_token: { type: 'string' },
-    token_type: { type: 'string', enum: ['Bearer'] },
-    expires_in: { type: 'integer' },
-    scope: { type: 'string' },
-    refresh_token: { type: 'string' },
-  },
-} as const;
+import { tokenRouteSchema } from '../schemas.js';
 
 /** RFC 6749 §3.2 token endpoint, at the seed's URL. */
 export function tokenRoute(app: FastifyInstance, ctx: CommandContext): void {
-  app.post('/api/v1/tokens/', { schema: { response: { 200: tokenResponseSchema } } }, async (req, reply) => {
+  app.post('/api/v1/tokens/', { schema: tokenRouteSchema }, async (req, reply) => {
     const type = req.headers['content-type'] ?? '';
     if (req.body !== undefined && !type.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
       throw new OAuthError('invalid_request', 'send the parameters as application/x-www-form-urlencoded');
