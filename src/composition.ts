@@ -43,7 +43,14 @@ function withTimeout(wait: Promise<void>, ms: number): Promise<void> {
 export async function openRuntime(
   config: Config,
   log: Logger,
-  { projections = true }: { projections?: boolean } = {},
+  {
+    projections = true,
+    awaitProjection = true,
+  }: {
+    projections?: boolean;
+    /** false for CLI commands: they append and leave the projecting to whichever projector runs. */
+    awaitProjection?: boolean;
+  } = {},
 ): Promise<Runtime> {
   const stores = await openStores(config, log);
   const { events, reads } = stores;
@@ -64,7 +71,7 @@ export async function openRuntime(
     reads,
     config,
     now: () => Math.floor(Date.now() / 1000),
-    waitForProjection: (position) => withTimeout(wait(position), PROJECTION_WAIT_MS),
+    waitForProjection: awaitProjection ? (position) => withTimeout(wait(position), PROJECTION_WAIT_MS) : async () => {},
   };
   return {
     config,

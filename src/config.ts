@@ -22,6 +22,8 @@ const ConfigSchema = z.object({
   EVENTSTORE_URL: z.string().regex(/^(esdb|kurrentdb)(\+discover)?:\/\/\S+$/, 'must be an esdb:// URL').optional(),
   /** mongodb://… selects MongoDB for the read models; unset, the embedded SQLite store. */
   MONGODB_URL: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// URL').optional(),
+  /** Connection attempts to a store server at start (with backoff) before exiting 1. */
+  STORE_CONNECT_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
   /** /readyz fails when the projections are further behind the log than this. */
   READY_MAX_LAG_SECONDS: seconds.default(30),
   /** 32+ bytes, hex or base64, for the session cookie; generated into DATA_DIR when unset. */

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { DomainConflict } from '../domain/client.js';
 import { OAuthError } from '../domain/errors.js';
+import { StoreUnreachableError } from '../store/connect.js';
 import { adminCommands } from './admin.js';
 import { projector, serve } from './serve.js';
 
@@ -15,7 +16,7 @@ program.command('projector').description('run only the projections').action(proj
 adminCommands(program);
 
 program.parseAsync().catch((error: unknown) => {
-  if (error instanceof DomainConflict || error instanceof OAuthError) {
+  if (error instanceof DomainConflict || error instanceof OAuthError || error instanceof StoreUnreachableError) {
     process.stderr.write(`oauth2: ${error.message}\n`);
   } else {
     process.stderr.write(`oauth2: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

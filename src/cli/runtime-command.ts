@@ -16,11 +16,14 @@ export function configOrExit(): Config {
   }
 }
 
-/** Runs a short CLI action against the configured stores, then closes them. */
+/**
+ * Runs a short CLI action against the configured stores, then closes them. It only appends events:
+ * the server's projections (or `oauth2 projector`) bring them into the read models.
+ */
 export async function withRuntime<T>(action: (runtime: Runtime, log: Logger) => Promise<T>): Promise<T> {
   const config = configOrExit();
   const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
-  const runtime = await openRuntime(config, log);
+  const runtime = await openRuntime(config, log, { projections: false, awaitProjection: false });
   try {
     return await action(runtime, log);
   } finally {

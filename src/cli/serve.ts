@@ -8,7 +8,13 @@ import { configOrExit } from './runtime-command.js';
 async function runtimeOrExit(log: Logger, projections: boolean): Promise<Runtime> {
   const config = configOrExit();
   try {
-    return await openRuntime(config, log, { projections });
+    const runtime = await openRuntime(config, log, { projections });
+    // A stopped projector would leave every write waiting for it: exit, and let the supervisor restart us.
+    runtime.runner?.onFailure(() => {
+      log.fatal('projections stopped on an error; exiting');
+      process.exit(1);
+    });
+    return runtime;
   } catch (error) {
     if (error instanceof StoreUnreachableError) {
       log.fatal(error.message);

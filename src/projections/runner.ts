@@ -21,6 +21,7 @@ export class ProjectionRunner {
   private subscription: Subscription | null = null;
   private loop: Promise<void> | null = null;
   private failure: unknown = null;
+  private failureListeners: Array<(error: unknown) => void> = [];
 
   constructor(
     private readonly events: EventStore,
@@ -44,6 +45,7 @@ export class ProjectionRunner {
       this.failure = error;
       this.log.error({ err: error }, 'projection stopped');
       for (const w of this.waiters.splice(0)) w.reject(new Error('projection stopped'));
+      for (const listener of this.failureListeners) listener(error);
     });
     if (head) await this.waitFor(head);
   }
@@ -84,6 +86,11 @@ export class ProjectionRunner {
 
   get checkpoint(): Position | null {
     return this.position;
+  }
+
+  /** Called if the projections stop on an error (a process should then exit and be restarted). */
+  onFailure(listener: (error: unknown) => void): void {
+    this.failureListeners.push(listener);
   }
 
   get healthy(): boolean {

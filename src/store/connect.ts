@@ -2,7 +2,9 @@ import type { Logger } from 'pino';
 
 /** A store URL fit for a log line: the password, if any, masked. */
 export function maskUrl(url: string): string {
-  return url.replace(/^([a-z+]+:\/\/[^:/@]+:)[^@]*@/i, '$1***@');
+  return url
+    .replace(/^([a-z+]+:\/\/[^:/@]+:)[^@]*@/i, '$1***@')
+    .replace(/([?&][^=&]*(?:password|secret|key)[^=&]*=)[^&]*/gi, '$1***');
 }
 
 export class StoreUnreachableError extends Error {

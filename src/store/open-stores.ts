@@ -19,7 +19,7 @@ export interface Stores {
 
 /** Picks each port's adapter from the configuration: a URL selects the server, none the embedded store. */
 export async function openStores(
-  config: Pick<Config, 'DATA_DIR' | 'EVENTSTORE_URL' | 'MONGODB_URL'>,
+  config: Pick<Config, 'DATA_DIR' | 'EVENTSTORE_URL' | 'MONGODB_URL' | 'STORE_CONNECT_ATTEMPTS'>,
   log: Logger,
 ): Promise<Stores> {
   const closers: Array<() => Promise<void> | void> = [];
@@ -36,7 +36,7 @@ export async function openStores(
           await store.close();
           throw error;
         }
-      }, log);
+      }, log, config.STORE_CONNECT_ATTEMPTS);
     } else {
       const db = openDatabase(config.DATA_DIR);
       events = new SqliteEventStore(db);
@@ -47,7 +47,7 @@ export async function openStores(
     let reads: ReadStore;
     if (config.MONGODB_URL) {
       const url = config.MONGODB_URL;
-      reads = await connectWithRetry('MongoDB', url, () => openMongoReadStore(url), log);
+      reads = await connectWithRetry('MongoDB', url, () => openMongoReadStore(url), log, config.STORE_CONNECT_ATTEMPTS);
     } else {
       // The read models have their own connection: they can be rebuilt from the log, so their
       // commits skip the fsync the events need (a crash only rolls them back to a checkpoint).

@@ -12,7 +12,12 @@ export function healthRoutes(app: FastifyInstance, runtime: Runtime): void {
   app.get('/readyz', async (_req, reply) => {
     const checks: Record<string, unknown> = { events: runtime.kinds.events, reads: runtime.kinds.reads };
     try {
-      const [head, projected] = await Promise.all([runtime.events.headPosition(), runtime.projectedPosition()]);
+      // Ask both stores, even when the projected position is known in memory.
+      const [head, projected] = await Promise.all([
+        runtime.events.headPosition(),
+        runtime.projectedPosition(),
+        runtime.reads.getCheckpoint('tokens'),
+      ]);
       let lagSeconds = 0;
       if (head && (!projected || comparePositions(projected, head) < 0)) {
         const [next] = await runtime.events.readAll(projected, 1);
