@@ -109,6 +109,19 @@ export const TokenRefreshed = z.object({
   refreshExpiresAt: unixSeconds,
 });
 
+/** A rotated refresh token was presented again (RFC 9700 §4.14): the whole grant is revoked. */
+export const RefreshTokenReuseDetected = z.object({
+  grantId: z.string(),
+  clientId: z.string(),
+  presentedRefreshTokenHash: sha256Hex,
+});
+
+/** A user allowed a client some scopes; later requests for the same or fewer skip the consent page. */
+export const ConsentGranted = z.object({ userId: z.string(), clientId: z.string(), scope: z.string() });
+
+/** The remembered consent is withdrawn: the next authorization asks again. */
+export const ConsentRevoked = z.object({ userId: z.string(), clientId: z.string() });
+
 export const RevocationReason = z.enum(['revocation_request', 'code_replay', 'refresh_token_reuse']);
 
 /**
@@ -136,6 +149,9 @@ export const EventSchemas = {
   TokenIssued,
   TokenRefreshed,
   TokenRevoked,
+  RefreshTokenReuseDetected,
+  ConsentGranted,
+  ConsentRevoked,
 } as const;
 
 export type EventType = keyof typeof EventSchemas;
