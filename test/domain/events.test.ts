@@ -61,6 +61,9 @@ const VALID: { [T in EventType]: EventData<T> } = {
     refreshExpiresAt: 1_766_595_600,
   },
   TokenRevoked: { grantId: 'g-1', clientId: 'app', reason: 'revocation_request', tokenHash: h('b') },
+  RefreshTokenReuseDetected: { grantId: 'g-1', clientId: 'app', presentedRefreshTokenHash: h('c') },
+  ConsentGranted: { userId: 'u-1', clientId: 'app', scope: 'read write' },
+  ConsentRevoked: { userId: 'u-1', clientId: 'app' },
 };
 
 const TYPES = Object.keys(EventSchemas) as EventType[];

@@ -38,7 +38,7 @@ export interface ServerProcess {
 
 /** Starts `oauth2 <args>` and waits until it answers /healthz. */
 export async function startServer(env: Record<string, string>, args = ['serve']): Promise<ServerProcess> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, [CLI, ...args], {
     env: childEnv({ PORT: String(port), HOST: '127.0.0.1', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
