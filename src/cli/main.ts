@@ -4,6 +4,7 @@ import { DomainConflict } from '../domain/client.js';
 import { OAuthError } from '../domain/errors.js';
 import { StoreUnreachableError } from '../store/connect.js';
 import { adminCommands } from './admin.js';
+import { projectionCommands } from './projections.js';
 import { projector, serve } from './serve.js';
 
 const program = new Command('oauth2').description('event-sourced OAuth 2.0 authorization server');
@@ -14,6 +15,7 @@ program
   .action(serve);
 program.command('projector').description('run only the projections').action(projector);
 adminCommands(program);
+projectionCommands(program);
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof DomainConflict || error instanceof OAuthError || error instanceof StoreUnreachableError) {

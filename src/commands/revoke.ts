@@ -35,7 +35,7 @@ export async function revokeToken(
   meta: RequestMeta,
 ): Promise<void> {
   const found = await ctx.reads.getToken(sha256Hex(token));
-  if (!found || found.clientId !== clientId || found.status === 'revoked') return;
+  if (!found || found.clientId !== clientId) return;
   if (found.kind === 'refresh') {
     await revokeGrant(ctx, found.grantId, 'revocation_request', meta);
     return;

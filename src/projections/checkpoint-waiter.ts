@@ -1,5 +1,5 @@
 import { comparePositions, type Position } from '../store/event-store.js';
-import type { ReadStore } from '../store/read-store.js';
+import type { ProjectionName, ReadStore } from '../store/read-store.js';
 
 /**
  * Read-your-writes for a process that does not run the projections (`serve --api-only`): waits
@@ -11,7 +11,7 @@ export class CheckpointWaiter {
 
   constructor(
     private readonly reads: ReadStore,
-    private readonly projections: readonly string[],
+    private readonly projections: readonly ProjectionName[],
     private readonly intervalMs = 5,
   ) {}
 

@@ -6,11 +6,11 @@ export const codesProjector: Projector = {
     switch (e.type) {
       case 'CodeIssued': {
         const { codeHash, grantId, clientId, userId, scope, expiresAt } = e.data;
-        return [{ op: 'putCode', code: { hash: codeHash, grantId, clientId, userId, scope, expiresAt, redeemed: false } }];
+        return [{ op: 'putCode', code: { hash: codeHash, grantId, clientId, userId, scope, expiresAt } }];
       }
       case 'CodeRedeemed':
       case 'CodeReplayDetected':
-        return [{ op: 'markCodeRedeemed', hash: e.data.codeHash }];
+        return [{ op: 'deleteCode', hash: e.data.codeHash }];
       default:
         return [];
     }

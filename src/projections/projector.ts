@@ -1,10 +1,10 @@
 import type { DomainEvent } from '../domain/events.js';
 import type { RecordedEvent } from '../store/event-store.js';
-import type { ReadOp } from '../store/read-store.js';
+import type { ProjectionName, ReadOp } from '../store/read-store.js';
 
 /** A projector maps one event to read-model operations; it reads nothing and writes nothing. */
 export interface Projector {
-  readonly name: string;
+  readonly name: ProjectionName;
   project(event: DomainEvent, recorded: RecordedEvent): ReadOp[];
 }
 

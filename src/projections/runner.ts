@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
 import { parseEvent } from '../domain/events.js';
-import { comparePositions, type EventStore, type Position, type Subscription } from '../store/event-store.js';
-import type { ReadOp, ReadStore } from '../store/read-store.js';
+import {
+  comparePositions,
+  type EventStore,
+  type Position,
+  type RecordedEvent,
+  type Subscription,
+} from '../store/event-store.js';
+import type { GenerationInfo, PositionedOps, ReadStore } from '../store/read-store.js';
 import type { Projector } from './projector.js';
 
 interface Waiter {
@@ -10,16 +16,32 @@ interface Waiter {
   reject: (error: Error) => void;
 }
 
+const PAGE = 1000;
+/** How often expired tokens and codes are pruned from the read models. */
+const PRUNE_EVERY_MS = 60_000;
+
+/** The operations a projector makes of recorded events, each with its position. */
+export function projectEvents(projector: Projector, events: readonly RecordedEvent[]): PositionedOps[] {
+  const entries: PositionedOps[] = [];
+  for (const recorded of events) {
+    const event = parseEvent(recorded.type, recorded.data);
+    const ops = event ? projector.project(event, recorded) : [];
+    if (ops.length > 0) entries.push({ position: recorded.position, ops });
+  }
+  return entries;
+}
+
 /**
- * Runs the projectors over a catch-up subscription. Each projector keeps its own checkpoint,
- * committed with its operations, so a restart resumes where it stopped and an event is never
- * applied twice; a batch moves every checkpoint, even past events a projector ignores.
+ * Runs the projectors over a catch-up subscription. Each generation of each read model keeps its
+ * own checkpoint, committed with its rows, so a restart resumes where it stopped and an event is
+ * never applied twice; every batch moves the checkpoints, even past events a projector ignores.
  */
 export class ProjectionRunner {
   private position: Position | null = null;
   private waiters: Waiter[] = [];
   private subscription: Subscription | null = null;
   private loop: Promise<void> | null = null;
+  private pruner: NodeJS.Timeout | null = null;
   private failure: unknown = null;
   private failureListeners: Array<(error: unknown) => void> = [];
 
@@ -28,42 +50,64 @@ export class ProjectionRunner {
     private readonly reads: ReadStore,
     private readonly projectors: readonly Projector[],
     private readonly log: Logger,
+    private readonly now: () => number = () => Math.floor(Date.now() / 1000),
   ) {}
 
   /** Starts following the log; resolves once the read models have caught up with its head. */
   async start(): Promise<void> {
-    const checkpoints = new Map<string, Position | null>();
-    for (const p of this.projectors) checkpoints.set(p.name, await this.reads.getCheckpoint(p.name));
-    const starts = [...checkpoints.values()];
-    const from = starts.includes(null)
+    const live = (await this.reads.generations()).filter(
+      (g) => g.status !== 'building' && this.projectors.some((p) => p.name === g.projection),
+    );
+    const starts = live.map((g) => g.checkpoint);
+    const from = starts.length === 0 || starts.includes(null)
       ? null
       : (starts as Position[]).reduce((a, b) => (comparePositions(a, b) <= 0 ? a : b));
     this.position = from;
     const head = await this.events.headPosition();
     this.subscription = this.events.subscribeAll(from);
-    this.loop = this.follow(this.subscription, checkpoints).catch((error: unknown) => {
-      this.failure = error;
-      this.log.error({ err: error }, 'projection stopped');
-      for (const w of this.waiters.splice(0)) w.reject(new Error('projection stopped'));
-      for (const listener of this.failureListeners) listener(error);
-    });
+    this.loop = this.follow(this.subscription).catch((error: unknown) => this.fail(error));
+    this.pruner = setInterval(() => void this.prune(), PRUNE_EVERY_MS).unref();
     if (head) await this.waitFor(head);
   }
 
-  private async follow(sub: Subscription, checkpoints: Map<string, Position | null>): Promise<void> {
+  private fail(error: unknown): void {
+    this.failure = error;
+    this.log.error({ err: error }, 'projection stopped');
+    for (const w of this.waiters.splice(0)) w.reject(new Error('projection stopped'));
+    for (const listener of this.failureListeners) listener(error);
+  }
+
+  private async follow(sub: Subscription): Promise<void> {
     for await (const batch of sub) {
+      const previous = this.position;
       for (const projector of this.projectors) {
-        const done = checkpoints.get(projector.name) ?? null;
-        const ops: ReadOp[] = [];
-        for (const recorded of batch.events) {
-          if (done && comparePositions(recorded.position, done) <= 0) continue;
-          const event = parseEvent(recorded.type, recorded.data);
-          if (event) ops.push(...projector.project(event, recorded));
-        }
-        await this.reads.commit(projector.name, ops, batch.checkpoint);
-        checkpoints.set(projector.name, batch.checkpoint);
+        const entries = projectEvents(projector, batch.events);
+        const behind = await this.reads.commit(projector.name, entries, batch.checkpoint, previous);
+        for (const generation of behind) await this.catchUp(projector, generation, batch.checkpoint);
       }
       this.advance(batch.checkpoint);
+    }
+  }
+
+  /** Brings a generation that went live behind this runner (a rebuild's) up to `until`. */
+  private async catchUp(projector: Projector, generation: GenerationInfo, until: Position): Promise<void> {
+    this.log.info({ projection: projector.name, generation: generation.generation }, 'catching up a generation');
+    let from = generation.checkpoint;
+    for (;;) {
+      const events = (await this.events.readAll(from, PAGE)).filter((e) => comparePositions(e.position, until) <= 0);
+      const last = events.at(-1);
+      if (!last) return;
+      await this.reads.commitTo(projector.name, generation.generation, projectEvents(projector, events), last.position);
+      from = last.position;
+    }
+  }
+
+  private async prune(): Promise<void> {
+    try {
+      const pruned = await this.reads.pruneExpired(this.now());
+      if (pruned > 0) this.log.debug({ pruned }, 'pruned expired tokens and codes');
+    } catch (error) {
+      this.log.warn({ err: error }, 'pruning failed; will retry');
     }
   }
 
@@ -84,13 +128,13 @@ export class ProjectionRunner {
     return new Promise((resolve, reject) => this.waiters.push({ position, resolve, reject }));
   }
 
-  get checkpoint(): Position | null {
-    return this.position;
-  }
-
   /** Called if the projections stop on an error (a process should then exit and be restarted). */
   onFailure(listener: (error: unknown) => void): void {
     this.failureListeners.push(listener);
+  }
+
+  get checkpoint(): Position | null {
+    return this.position;
   }
 
   get healthy(): boolean {
@@ -98,6 +142,7 @@ export class ProjectionRunner {
   }
 
   async stop(): Promise<void> {
+    if (this.pruner) clearInterval(this.pruner);
     await this.subscription?.close();
     await this.loop;
   }

@@ -37,7 +37,7 @@ export const tokensProjector: Projector = {
       case 'TokenRefreshed': {
         const d = e.data;
         return [
-          { op: 'setTokenStatus', hash: d.previousRefreshTokenHash, status: 'rotated' },
+          { op: 'rotateToken', hash: d.previousRefreshTokenHash },
           ...tokenRows(
             { ...d, issuedAt: recordedAt(recorded) },
             { hash: d.accessTokenHash, expiresAt: d.accessExpiresAt },
@@ -47,7 +47,7 @@ export const tokensProjector: Projector = {
       }
       case 'TokenRevoked':
         return e.data.tokenHash
-          ? [{ op: 'setTokenStatus', hash: e.data.tokenHash, status: 'revoked' }]
+          ? [{ op: 'deleteToken', hash: e.data.tokenHash }]
           : [{ op: 'revokeGrant', grantId: e.data.grantId }];
       default:
         return [];

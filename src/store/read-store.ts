@@ -29,8 +29,11 @@ export interface ScopeView {
 }
 
 export type TokenKind = 'access' | 'refresh';
-/** rotated: a refresh token that was exchanged for a successor (kept to detect reuse). */
-export type TokenStatus = 'active' | 'rotated' | 'revoked';
+/**
+ * rotated: a refresh token that was exchanged for a successor, kept until it expires so that its
+ * reuse can be detected. A revoked token leaves the read model: the log holds its history.
+ */
+export type TokenStatus = 'active' | 'rotated';
 
 export interface TokenView {
   hash: string;
@@ -45,6 +48,7 @@ export interface TokenView {
   expiresAt: number;
 }
 
+/** A code not yet redeemed. */
 export interface CodeView {
   hash: string;
   grantId: string;
@@ -52,7 +56,6 @@ export interface CodeView {
   userId: string;
   scope: string;
   expiresAt: number;
-  redeemed: boolean;
 }
 
 /** What a projector asks a read store to do; each is idempotent. */
@@ -63,10 +66,42 @@ export type ReadOp =
   | { op: 'setUserPassword'; userId: string; passwordHash: string }
   | { op: 'putScope'; scope: ScopeView }
   | { op: 'putCode'; code: CodeView }
-  | { op: 'markCodeRedeemed'; hash: string }
+  /** A redeemed code is history: it leaves the read model. */
+  | { op: 'deleteCode'; hash: string }
   | { op: 'putToken'; token: TokenView }
-  | { op: 'setTokenStatus'; hash: string; status: TokenStatus }
+  | { op: 'rotateToken'; hash: string }
+  | { op: 'deleteToken'; hash: string }
+  /** Every token of the grant leaves the read model. */
   | { op: 'revokeGrant'; grantId: string };
+
+/** The read models, each kept by one projector and rebuilt on its own. */
+export const PROJECTION_NAMES = ['clients', 'users', 'scopes', 'codes', 'tokens'] as const;
+export type ProjectionName = (typeof PROJECTION_NAMES)[number];
+
+/**
+ * A projection's read model lives in numbered generations. Readers use the active one; a rebuild
+ * fills a new one (building) and then makes it active, and the old one is retiring (still kept
+ * up to date, for readers that have not switched yet) until it is dropped.
+ */
+export type GenerationStatus = 'building' | 'active' | 'retiring';
+
+export interface GenerationInfo {
+  projection: ProjectionName;
+  generation: number;
+  status: GenerationStatus;
+  checkpoint: Position | null;
+}
+
+/** The operations one event produced, with its position: a generation skips what it already has. */
+export interface PositionedOps {
+  position: Position;
+  ops: ReadOp[];
+}
+
+export interface CatchUp {
+  entries: PositionedOps[];
+  checkpoint: Position | null;
+}
 
 export interface ReadStore {
   getClient(clientId: string): Promise<ClientView | null>;
@@ -75,8 +110,58 @@ export interface ReadStore {
   getToken(hash: string): Promise<TokenView | null>;
   getCode(hash: string): Promise<CodeView | null>;
 
-  getCheckpoint(projection: string): Promise<Position | null>;
-  /** Apply one projection's operations and move its checkpoint, as one unit where the store can. */
-  commit(projection: string, ops: ReadOp[], checkpoint: Position): Promise<void>;
+  /** Every generation of every projection, with its checkpoint, as stored now. */
+  generations(): Promise<GenerationInfo[]>;
+  /** The checkpoint of the projection's active generation. */
+  getCheckpoint(projection: ProjectionName): Promise<Position | null>;
+  /**
+   * Live projection: applies the entries to the projection's active and retiring generations,
+   * each skipping entries at or before its own checkpoint, and moves them to `checkpoint`.
+   * Returns the generations whose checkpoint was behind `previous` (they missed events and must
+   * be caught up with commitTo).
+   */
+  commit(
+    projection: ProjectionName,
+    entries: PositionedOps[],
+    checkpoint: Position,
+    previous: Position | null,
+  ): Promise<GenerationInfo[]>;
+  /** Applies entries to one generation only (a rebuild, or a catch-up). */
+  commitTo(projection: ProjectionName, generation: number, entries: PositionedOps[], checkpoint: Position): Promise<void>;
+  /** A new, empty generation in status building; leftovers of an interrupted rebuild are dropped first. */
+  createGeneration(projection: ProjectionName): Promise<number>;
+  /**
+   * Makes a building generation active and the active one retiring. `finalCatchUp` gives the
+   * events after the generation's checkpoint; where the store can, it is applied in the same
+   * transaction as the switch, so no append falls between them.
+   */
+  activate(
+    projection: ProjectionName,
+    generation: number,
+    finalCatchUp: (from: Position | null) => Promise<CatchUp>,
+  ): Promise<void>;
+  dropGeneration(projection: ProjectionName, generation: number): Promise<void>;
+  /** Removes expired tokens and codes from every generation (the read models hold live state only). */
+  pruneExpired(now: number): Promise<number>;
+  /** Every row of a generation (default: the active one), sorted by key: to compare read models. */
+  dump(projection: ProjectionName, generation?: number): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
+}
+
+export function opProjection(op: ReadOp): ProjectionName {
+  switch (op.op) {
+    case 'putClient':
+    case 'setClientSecret':
+      return 'clients';
+    case 'putUser':
+    case 'setUserPassword':
+      return 'users';
+    case 'putScope':
+      return 'scopes';
+    case 'putCode':
+    case 'deleteCode':
+      return 'codes';
+    default:
+      return 'tokens';
+  }
 }

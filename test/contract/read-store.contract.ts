@@ -1,321 +1,180 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Position } from '../../src/store/event-store.js';
-import type { ClientView, CodeView, ReadOp, ReadStore, ScopeView, TokenView, UserView } from '../../src/store/read-store.js';
+import type {
+  ClientView,
+  PositionedOps,
+  ReadOp,
+  ReadStore,
+  TokenView,
+} from '../../src/store/read-store.js';
 
-const pos = (commit: bigint | number, prepare: bigint | number = commit): Position => ({
-  commit: BigInt(commit),
-  prepare: BigInt(prepare),
+const pos = (n: bigint | number, prepare: bigint | number = n): Position => ({ commit: BigInt(n), prepare: BigInt(prepare) });
+const hash = (label: string) => createHash('sha256').update(label).digest('hex');
+const at = (n: number, ...ops: ReadOp[]): PositionedOps => ({ position: pos(n), ops });
+
+const client = (over: Partial<ClientView> = {}): ClientView => ({
+  clientId: 'app',
+  name: 'The App',
+  secretHash: 'scrypt$secret-1',
+  redirectUris: ['https://app.example/cb'],
+  grantTypes: ['authorization_code', 'refresh_token'],
+  allowedScopes: ['read', 'write'],
+  resourceServer: false,
+  ...over,
+});
+
+const token = (label: string, over: Partial<TokenView> = {}): TokenView => ({
+  hash: hash(label),
+  kind: 'access',
+  status: 'active',
+  grantId: 'grant-1',
+  clientId: 'app',
+  userId: 'user-1',
+  username: 'alice',
+  scope: 'read write',
+  issuedAt: 1_764_000_000,
+  expiresAt: 1_764_003_600,
+  ...over,
 });
 
 /**
- * The read-store contract: every adapter of the port must pass this same suite. It goes through
- * the port's public methods only, and every test uses ids of its own, so the suite may run
- * against one shared database.
+ * The read-store contract: every adapter of the port must pass this same suite, through the
+ * port's public methods only. `open` gives a fresh, empty store each time.
  */
 export function readStoreContract(name: string, open: () => Promise<ReadStore>): void {
   describe(`ReadStore contract: ${name}`, () => {
     let store: ReadStore;
-    let run: string;
-
     beforeEach(async () => {
       store = await open();
-      run = `t${randomUUID().replaceAll('-', '').slice(0, 12)}`;
     });
-
     afterEach(async () => {
       await store.close();
     });
 
-    /** An id of this test only. */
-    const id = (label: string) => `${run}-${label}`;
-    /** A SHA-256 hex hash, like the events carry, unique to this test. */
-    const hash = (label: string) => createHash('sha256').update(id(label)).digest('hex');
-
-    const client = (over: Partial<ClientView> = {}): ClientView => ({
-      clientId: id('app'),
-      name: 'The App',
-      secretHash: 'scrypt$secret-1',
-      redirectUris: ['https://app.example/cb', 'https://app.example/cb2'],
-      grantTypes: ['authorization_code', 'refresh_token'],
-      allowedScopes: ['read', 'write'],
-      resourceServer: false,
-      ...over,
-    });
-
-    const user = (over: Partial<UserView> = {}): UserView => ({
-      userId: id('user'),
-      username: `Alice-${run}`,
-      passwordHash: 'scrypt$pw-1',
-      ...over,
-    });
-
-    const scope = (label: string, over: Partial<ScopeView> = {}): ScopeView => ({
-      name: `${run}:${label}`,
-      description: `the ${label} scope`,
-      isDefault: false,
-      ...over,
-    });
-
-    const token = (label: string, over: Partial<TokenView> = {}): TokenView => ({
-      hash: hash(label),
-      kind: 'access',
-      status: 'active',
-      grantId: id('grant-1'),
-      clientId: id('app'),
-      userId: id('user'),
-      username: 'alice',
-      scope: 'read write',
-      issuedAt: 1_764_000_000,
-      expiresAt: 1_764_003_600,
-      ...over,
-    });
-
-    const code = (label: string, over: Partial<CodeView> = {}): CodeView => ({
-      hash: hash(label),
-      grantId: id('grant-1'),
-      clientId: id('app'),
-      userId: id('user'),
-      scope: 'read',
-      expiresAt: 1_764_000_600,
-      redeemed: false,
-      ...over,
-    });
-
-    /** Commits one batch for this test's own projection. */
-    let next = 0;
-    const commit = async (...ops: ReadOp[]) => {
-      next += 1;
-      await store.commit(id('p'), ops, pos(next));
-    };
-    const statusOf = async (label: string) => (await store.getToken(hash(label)))?.status;
-
-    it('answers null for what it has never seen', async () => {
-      expect(await store.getClient(id('nobody'))).toBeNull();
-      expect(await store.getUserByUsername(`nobody-${run}`)).toBeNull();
-      expect(await store.getToken(hash('nothing'))).toBeNull();
-      expect(await store.getCode(hash('nothing'))).toBeNull();
-      expect(await store.getCheckpoint(id('never-committed'))).toBeNull();
-      expect((await store.listScopes()).filter((s) => s.name.startsWith(run))).toEqual([]);
-    });
-
-    describe('clients', () => {
-      it('puts a client and reads it back exactly', async () => {
-        await commit({ op: 'putClient', client: client() });
-        expect(await store.getClient(id('app'))).toEqual(client());
-      });
-
-      it('keeps the nulls and empties of a public client', async () => {
-        const pub = client({ clientId: id('public'), secretHash: null, allowedScopes: null, redirectUris: [], resourceServer: true });
-        await commit({ op: 'putClient', client: pub });
-        expect(await store.getClient(id('public'))).toEqual(pub);
-        expect(await store.getClient(id('app'))).toBeNull();
-      });
-
-      it('replaces a client on a later put, and sets its secret', async () => {
-        await commit({ op: 'putClient', client: client() });
-        await commit({ op: 'putClient', client: client({ name: 'Renamed', allowedScopes: ['read'] }) });
-        expect(await store.getClient(id('app'))).toEqual(client({ name: 'Renamed', allowedScopes: ['read'] }));
-        await commit({ op: 'setClientSecret', clientId: id('app'), secretHash: 'scrypt$secret-2' });
-        expect(await store.getClient(id('app'))).toEqual(
-          client({ name: 'Renamed', allowedScopes: ['read'], secretHash: 'scrypt$secret-2' }),
-        );
-      });
-
-      it('creates nothing when setting the secret of an unknown client', async () => {
-        await commit({ op: 'setClientSecret', clientId: id('ghost'), secretHash: 'scrypt$x' });
-        expect(await store.getClient(id('ghost'))).toBeNull();
-      });
-    });
-
-    describe('users', () => {
-      it('finds a user by username whatever its case, keeping the name as registered', async () => {
-        await commit({ op: 'putUser', user: user() });
-        for (const asked of [`Alice-${run}`, `alice-${run}`, `ALICE-${run.toUpperCase()}`, `aLiCe-${run}`]) {
-          expect(await store.getUserByUsername(asked)).toEqual(user());
-        }
-        expect(await store.getUserByUsername(`Alic-${run}`)).toBeNull();
-        expect(await store.getUserByUsername(`Alice-${run}x`)).toBeNull();
-      });
-
-      it('sets a user’s password', async () => {
-        await commit({ op: 'putUser', user: user() });
-        await commit({ op: 'setUserPassword', userId: id('user'), passwordHash: 'scrypt$pw-2' });
-        expect(await store.getUserByUsername(`alice-${run}`)).toEqual(user({ passwordHash: 'scrypt$pw-2' }));
-      });
-
-      it('creates nothing when setting the password of an unknown user', async () => {
-        await commit({ op: 'setUserPassword', userId: id('ghost'), passwordHash: 'scrypt$x' });
-        expect(await store.getUserByUsername(`ghost-${run}`)).toBeNull();
-      });
-    });
-
-    describe('scopes', () => {
-      const ours = async () => (await store.listScopes()).filter((s) => s.name.startsWith(`${run}:`));
-
-      it('lists scopes sorted by name, whatever the order they were put in', async () => {
-        await commit(
-          { op: 'putScope', scope: scope('write') },
-          { op: 'putScope', scope: scope('admin') },
-          { op: 'putScope', scope: scope('read', { isDefault: true }) },
-        );
-        await commit({ op: 'putScope', scope: scope('profile', { isDefault: true }) });
-        expect(await ours()).toEqual([
-          scope('admin'),
-          scope('profile', { isDefault: true }),
-          scope('read', { isDefault: true }),
-          scope('write'),
-        ]);
-      });
-
-      it('replaces a scope on a later put, keeping one entry', async () => {
-        await commit({ op: 'putScope', scope: scope('read', { isDefault: true }) });
-        await commit({ op: 'putScope', scope: scope('read', { description: 'changed', isDefault: false }) });
-        expect(await ours()).toEqual([scope('read', { description: 'changed', isDefault: false })]);
-      });
-    });
-
-    describe('codes', () => {
-      it('puts a code and marks it redeemed', async () => {
-        await commit({ op: 'putCode', code: code('a') });
-        expect(await store.getCode(hash('a'))).toEqual(code('a'));
-        await commit({ op: 'markCodeRedeemed', hash: hash('a') });
-        expect(await store.getCode(hash('a'))).toEqual(code('a', { redeemed: true }));
-      });
-
-      it('keeps a code redeemed when its put is replayed', async () => {
-        await commit({ op: 'putCode', code: code('a') }, { op: 'markCodeRedeemed', hash: hash('a') });
-        await commit({ op: 'putCode', code: code('a') });
-        expect((await store.getCode(hash('a')))?.redeemed).toBe(true);
-      });
-
-      it('creates nothing when marking an unknown code redeemed', async () => {
-        await commit({ op: 'markCodeRedeemed', hash: hash('ghost') });
-        expect(await store.getCode(hash('ghost'))).toBeNull();
-      });
-    });
-
-    describe('tokens', () => {
-      it('puts access and refresh tokens and reads them back exactly', async () => {
-        const access = token('a');
-        const refresh = token('r', { kind: 'refresh', expiresAt: 1_766_592_000 });
-        const machine = token('m', { grantId: id('grant-2'), userId: null, username: null, scope: 'api' });
-        await commit({ op: 'putToken', token: access }, { op: 'putToken', token: refresh }, { op: 'putToken', token: machine });
-        expect(await store.getToken(hash('a'))).toEqual(access);
-        expect(await store.getToken(hash('r'))).toEqual(refresh);
-        expect(await store.getToken(hash('m'))).toEqual(machine);
-      });
-
-      it('sets a token’s status', async () => {
-        await commit({ op: 'putToken', token: token('r', { kind: 'refresh' }) });
-        await commit({ op: 'setTokenStatus', hash: hash('r'), status: 'rotated' });
-        expect(await store.getToken(hash('r'))).toEqual(token('r', { kind: 'refresh', status: 'rotated' }));
-        await commit({ op: 'setTokenStatus', hash: hash('r'), status: 'revoked' });
-        expect(await statusOf('r')).toBe('revoked');
-      });
-
-      it('creates nothing when setting the status of an unknown token', async () => {
-        await commit({ op: 'setTokenStatus', hash: hash('ghost'), status: 'revoked' });
-        expect(await store.getToken(hash('ghost'))).toBeNull();
-      });
-
-      it('keeps a revoked token revoked when a later batch sets it rotated or active (a revocation is final)', async () => {
-        await commit({ op: 'putToken', token: token('r', { kind: 'refresh' }) });
-        await commit({ op: 'setTokenStatus', hash: hash('r'), status: 'revoked' });
-        await commit({ op: 'setTokenStatus', hash: hash('r'), status: 'rotated' });
-        expect(await statusOf('r')).toBe('revoked');
-        await commit({ op: 'setTokenStatus', hash: hash('r'), status: 'active' });
-        expect(await statusOf('r')).toBe('revoked');
-      });
-
-      it('keeps tokens of a revoked grant revoked when a later batch rotates one', async () => {
-        await commit({ op: 'putToken', token: token('r', { kind: 'refresh' }) });
-        await commit({ op: 'revokeGrant', grantId: id('grant-1') });
-        await commit({ op: 'setTokenStatus', hash: hash('r'), status: 'rotated' });
-        expect(await statusOf('r')).toBe('revoked');
-      });
-
-      it('does not reset the status when the same putToken is replayed (idempotent)', async () => {
-        const refresh = token('r', { kind: 'refresh' });
-        const access = token('a');
-        await commit({ op: 'putToken', token: refresh }, { op: 'putToken', token: access });
-        await commit({ op: 'setTokenStatus', hash: hash('r'), status: 'rotated' }, { op: 'setTokenStatus', hash: hash('a'), status: 'revoked' });
-        await commit({ op: 'putToken', token: refresh }, { op: 'putToken', token: access });
-        expect(await store.getToken(hash('r'))).toEqual({ ...refresh, status: 'rotated' });
-        expect(await store.getToken(hash('a'))).toEqual({ ...access, status: 'revoked' });
-      });
-
-      it('revokes every token of a grant, whatever its status, and none of another grant', async () => {
-        await commit(
-          { op: 'putToken', token: token('a1') },
-          { op: 'putToken', token: token('r1', { kind: 'refresh' }) },
-          { op: 'putToken', token: token('a2') },
-          { op: 'putToken', token: token('r2', { kind: 'refresh' }) },
-          { op: 'putToken', token: token('other-a', { grantId: id('grant-2') }) },
-          { op: 'putToken', token: token('other-r', { grantId: id('grant-2'), kind: 'refresh' }) },
-        );
-        await commit({ op: 'setTokenStatus', hash: hash('r1'), status: 'rotated' });
-        await commit({ op: 'revokeGrant', grantId: id('grant-1') });
-        for (const label of ['a1', 'r1', 'a2', 'r2']) expect(await statusOf(label)).toBe('revoked');
-        expect(await statusOf('other-a')).toBe('active');
-        expect(await statusOf('other-r')).toBe('active');
-        expect(await store.getToken(hash('a1'))).toEqual(token('a1', { status: 'revoked' }));
-      });
-
-      it('changes nothing when revoking an unknown grant', async () => {
-        await commit({ op: 'putToken', token: token('a') });
-        await commit({ op: 'revokeGrant', grantId: id('grant-none') });
-        expect(await statusOf('a')).toBe('active');
-      });
-    });
-
-    it('applies the operations of one batch in order', async () => {
-      await commit(
-        { op: 'putClient', client: client({ name: 'first' }) },
-        { op: 'putClient', client: client({ name: 'second' }) },
-        { op: 'setClientSecret', clientId: id('app'), secretHash: 'scrypt$last' },
-        // What one batch holding TokenIssued then TokenRefreshed asks for.
-        { op: 'putToken', token: token('r1', { kind: 'refresh' }) },
-        { op: 'setTokenStatus', hash: hash('r1'), status: 'rotated' },
-        { op: 'putToken', token: token('r2', { kind: 'refresh' }) },
-        { op: 'putCode', code: code('c') },
-        { op: 'markCodeRedeemed', hash: hash('c') },
+    it('starts with one active, empty generation per projection', async () => {
+      const gens = await store.generations();
+      expect(gens.map((g) => [g.projection, g.generation, g.status, g.checkpoint])).toEqual(
+        ['clients', 'codes', 'scopes', 'tokens', 'users'].map((p) => [p, 1, 'active', null]).sort(),
       );
-      expect(await store.getClient(id('app'))).toEqual(client({ name: 'second', secretHash: 'scrypt$last' }));
-      expect(await statusOf('r1')).toBe('rotated');
-      expect(await statusOf('r2')).toBe('active');
-      expect((await store.getCode(hash('c')))?.redeemed).toBe(true);
+      expect(await store.getClient('app')).toBeNull();
+      expect(await store.getToken(hash('x'))).toBeNull();
+      expect(await store.getCode(hash('x'))).toBeNull();
+      expect(await store.getUserByUsername('alice')).toBeNull();
+      expect(await store.listScopes()).toEqual([]);
     });
 
-    describe('checkpoints', () => {
-      it('returns exactly the position of the last commit, both parts', async () => {
-        await store.commit(id('tokens'), [], pos(7, 6));
-        expect(await store.getCheckpoint(id('tokens'))).toEqual(pos(7, 6));
-        await store.commit(id('tokens'), [{ op: 'putToken', token: token('a') }], pos(12, 11));
-        expect(await store.getCheckpoint(id('tokens'))).toEqual(pos(12, 11));
-        expect(await statusOf('a')).toBe('active');
-      });
+    it('keeps clients, users and scopes, and moves checkpoints exactly (even past 2^53)', async () => {
+      await store.commit('clients', [at(1, { op: 'putClient', client: client() })], pos(1), null);
+      await store.commit('clients', [at(2, { op: 'setClientSecret', clientId: 'app', secretHash: 'scrypt$2' })], pos(2), pos(1));
+      expect(await store.getClient('app')).toEqual(client({ secretHash: 'scrypt$2' }));
+      await store.commit('users', [at(3, { op: 'putUser', user: { userId: 'u1', username: 'Alice', passwordHash: 'h1' } })], pos(3), null);
+      await store.commit('users', [at(4, { op: 'setUserPassword', userId: 'u1', passwordHash: 'h2' })], pos(4), pos(3));
+      expect(await store.getUserByUsername('ALICE')).toEqual({ userId: 'u1', username: 'Alice', passwordHash: 'h2' });
+      const scopes: ReadOp[] = [
+        { op: 'putScope', scope: { name: 'write', description: 'Write', isDefault: false } },
+        { op: 'putScope', scope: { name: 'read', description: 'Read', isDefault: true } },
+      ];
+      const big = pos(2n ** 53n + 1n, 2n ** 64n - 1n);
+      await store.commit('scopes', [{ position: big, ops: scopes }], big, null);
+      expect((await store.listScopes()).map((s) => s.name)).toEqual(['read', 'write']);
+      expect(await store.getCheckpoint('scopes')).toEqual(big);
+    });
 
-      it('keeps positions above 2^53 exactly', async () => {
-        const big = pos(2n ** 53n + 1n, 2n ** 53n + 3n);
-        await store.commit(id('big'), [], big);
-        const read = await store.getCheckpoint(id('big'));
-        expect(read).toEqual(big);
-        expect(typeof read?.commit).toBe('bigint');
-        expect(typeof read?.prepare).toBe('bigint');
+    it('keeps tokens and codes; rotation, revocation and redemption take effect', async () => {
+      const refresh = token('r1', { kind: 'refresh' });
+      await store.commit(
+        'tokens',
+        [at(1, { op: 'putToken', token: token('a1') }, { op: 'putToken', token: refresh }), at(2, { op: 'putToken', token: token('other', { grantId: 'grant-2' }) })],
+        pos(2),
+        null,
+      );
+      expect(await store.getToken(hash('a1'))).toEqual(token('a1'));
+      await store.commit('tokens', [at(3, { op: 'rotateToken', hash: refresh.hash })], pos(3), pos(2));
+      expect((await store.getToken(refresh.hash))?.status).toBe('rotated');
+      await store.commit('tokens', [at(4, { op: 'revokeGrant', grantId: 'grant-1' })], pos(4), pos(3));
+      expect(await store.getToken(hash('a1'))).toBeNull();
+      expect(await store.getToken(refresh.hash)).toBeNull();
+      expect(await store.getToken(hash('other'))).not.toBeNull();
+      await store.commit('tokens', [at(5, { op: 'deleteToken', hash: hash('other') })], pos(5), pos(4));
+      expect(await store.getToken(hash('other'))).toBeNull();
 
-        const huge = pos(2n ** 64n - 1n, 2n ** 63n + 5n);
-        await store.commit(id('big'), [], huge);
-        expect(await store.getCheckpoint(id('big'))).toEqual(huge);
-      });
+      const code = { hash: hash('c1'), grantId: 'g', clientId: 'app', userId: 'u1', scope: 'read', expiresAt: 1_764_000_600 };
+      await store.commit('codes', [at(6, { op: 'putCode', code })], pos(6), null);
+      expect(await store.getCode(code.hash)).toEqual(code);
+      await store.commit('codes', [at(7, { op: 'deleteCode', hash: code.hash })], pos(7), pos(6));
+      expect(await store.getCode(code.hash)).toBeNull();
+    });
 
-      it('keeps the checkpoint of each projection apart', async () => {
-        await store.commit(id('clients'), [], pos(3));
-        await store.commit(id('users'), [], pos(5, 4));
-        expect(await store.getCheckpoint(id('clients'))).toEqual(pos(3));
-        expect(await store.getCheckpoint(id('users'))).toEqual(pos(5, 4));
-        expect(await store.getCheckpoint(id('scopes'))).toBeNull();
+    it('applies an event at most once: a replayed batch changes nothing', async () => {
+      const batch = [at(1, { op: 'putToken', token: token('a1') }), at(2, { op: 'deleteToken', hash: hash('a1') })];
+      await store.commit('tokens', batch, pos(2), null);
+      await store.commit('tokens', batch, pos(2), null);
+      await store.commit('tokens', [batch[0]!], pos(1), null);
+      expect(await store.getToken(hash('a1'))).toBeNull();
+      expect(await store.getCheckpoint('tokens')).toEqual(pos(2));
+    });
+
+    it('prunes expired tokens and codes only', async () => {
+      await store.commit('tokens', [at(1, { op: 'putToken', token: token('old', { expiresAt: 100 }) }, { op: 'putToken', token: token('new', { expiresAt: 300 }) })], pos(1), null);
+      const code = { hash: hash('c'), grantId: 'g', clientId: 'app', userId: 'u1', scope: 'read', expiresAt: 100 };
+      await store.commit('codes', [at(2, { op: 'putCode', code })], pos(2), null);
+      await store.commit('clients', [at(3, { op: 'putClient', client: client() })], pos(3), null);
+      expect(await store.pruneExpired(200)).toBe(2);
+      expect(await store.getToken(hash('old'))).toBeNull();
+      expect(await store.getToken(hash('new'))).not.toBeNull();
+      expect(await store.getCode(code.hash)).toBeNull();
+      expect(await store.getClient('app')).not.toBeNull();
+    });
+
+    it('builds a new generation beside the live one, then switches readers to it', async () => {
+      await store.commit('tokens', [at(1, { op: 'putToken', token: token('a1') })], pos(1), null);
+      const next = await store.createGeneration('tokens');
+      expect(next).toBe(2);
+      await store.commitTo('tokens', next, [at(1, { op: 'putToken', token: token('a1') })], pos(1));
+      // Readers still see generation 1 while 2 is being built.
+      await store.commit('tokens', [at(2, { op: 'putToken', token: token('a2') })], pos(2), pos(1));
+      expect(await store.getToken(hash('a2'))).not.toBeNull();
+      await store.activate('tokens', next, async (from) => {
+        expect(from).toEqual(pos(1));
+        return { entries: [at(2, { op: 'putToken', token: token('a2') })], checkpoint: pos(2) };
       });
+      const gens = (await store.generations()).filter((g) => g.projection === 'tokens');
+      expect(gens.map((g) => [g.generation, g.status, g.checkpoint])).toEqual([
+        [1, 'retiring', pos(2)],
+        [2, 'active', pos(2)],
+      ]);
+      expect(await store.dump('tokens', 2)).toEqual(await store.dump('tokens', 1));
+      // Live projection keeps both up to date until the old one is dropped.
+      await store.commit('tokens', [at(3, { op: 'putToken', token: token('a3') })], pos(3), pos(2));
+      expect(await store.dump('tokens', 2)).toEqual(await store.dump('tokens', 1));
+      await store.dropGeneration('tokens', 1);
+      expect((await store.generations()).filter((g) => g.projection === 'tokens').map((g) => g.generation)).toEqual([2]);
+      await new Promise((r) => setTimeout(r, 600));
+      expect(await store.getToken(hash('a3'))).not.toBeNull();
+      await expect(store.dropGeneration('tokens', 2)).rejects.toThrow(/active/);
+    });
+
+    it('reports a live generation that is behind the batch instead of skipping its gap', async () => {
+      await store.commit('clients', [at(4, { op: 'putClient', client: client() })], pos(4), null);
+      const next = await store.createGeneration('clients');
+      await store.activate('clients', next, async () => ({ entries: [], checkpoint: pos(1) }));
+      const behind = await store.commit('clients', [at(5, { op: 'putClient', client: client() })], pos(5), pos(4));
+      expect(behind.map((g) => [g.generation, g.checkpoint])).toEqual([[next, pos(1)]]);
+    });
+
+    it('starts a rebuild clean after an interrupted one, leaving the live models alone', async () => {
+      await store.commit('clients', [at(1, { op: 'putClient', client: client() })], pos(1), null);
+      const abandoned = await store.createGeneration('clients');
+      await store.commitTo('clients', abandoned, [at(1, { op: 'putClient', client: client({ name: 'half' }) })], pos(1));
+      const fresh = await store.createGeneration('clients');
+      const gens = (await store.generations()).filter((g) => g.projection === 'clients');
+      expect(gens.map((g) => [g.generation, g.status, g.checkpoint])).toEqual([
+        [1, 'active', pos(1)],
+        [fresh, 'building', null],
+      ]);
+      expect(await store.dump('clients', fresh)).toEqual([]);
+      expect((await store.getClient('app'))?.name).toBe('The App');
     });
   });
 }

@@ -154,14 +154,14 @@ describe('codesProjector', () => {
     expect(project(codesProjector, SAMPLES[7]!)).toEqual([
       {
         op: 'putCode',
-        code: { hash: h('c'), grantId: 'g-1', clientId: 'app', userId: 'u-1', scope: 'read', expiresAt: 1_764_000_600, redeemed: false },
+        code: { hash: h('c'), grantId: 'g-1', clientId: 'app', userId: 'u-1', scope: 'read', expiresAt: 1_764_000_600 },
       },
     ]);
   });
 
   it('marks the code redeemed on redemption and on a replay', () => {
-    expect(project(codesProjector, SAMPLES[8]!)).toEqual([{ op: 'markCodeRedeemed', hash: h('c') }]);
-    expect(project(codesProjector, SAMPLES[9]!)).toEqual([{ op: 'markCodeRedeemed', hash: h('c') }]);
+    expect(project(codesProjector, SAMPLES[8]!)).toEqual([{ op: 'deleteCode', hash: h('c') }]);
+    expect(project(codesProjector, SAMPLES[9]!)).toEqual([{ op: 'deleteCode', hash: h('c') }]);
   });
 });
 
@@ -202,7 +202,7 @@ describe('tokensProjector', () => {
   it('marks the previous refresh token rotated and puts the two new tokens on TokenRefreshed', () => {
     const refreshedFamily = { ...family, scope: 'read' };
     expect(project(tokensProjector, SAMPLES[11]!)).toEqual([
-      { op: 'setTokenStatus', hash: h('b'), status: 'rotated' },
+      { op: 'rotateToken', hash: h('b') },
       { op: 'putToken', token: { ...refreshedFamily, hash: h('d'), kind: 'access', status: 'active', expiresAt: 1_764_007_200 } },
       { op: 'putToken', token: { ...refreshedFamily, hash: h('e'), kind: 'refresh', status: 'active', expiresAt: 1_766_595_600 } },
     ]);
@@ -210,7 +210,7 @@ describe('tokensProjector', () => {
 
   it('revokes one token when TokenRevoked names it', () => {
     const e = event('TokenRevoked', { grantId: 'g-1', clientId: 'app', reason: 'revocation_request', tokenHash: h('a') });
-    expect(project(tokensProjector, e)).toEqual([{ op: 'setTokenStatus', hash: h('a'), status: 'revoked' }]);
+    expect(project(tokensProjector, e)).toEqual([{ op: 'deleteToken', hash: h('a') }]);
   });
 
   it('revokes the whole grant when TokenRevoked names no token', () => {

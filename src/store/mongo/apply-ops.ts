@@ -1,53 +1,55 @@
-import type { ReadOp } from '../read-store.js';
-import type { Collections } from './collections.js';
+import type { Db } from 'mongodb';
+import type { ProjectionName, ReadOp } from '../read-store.js';
+import { generationCollection } from './collections.js';
 import { insertOnce, putIfNotNewer, updateIfNotNewer } from './guarded-write.js';
 
 /**
- * Applies one read-model operation, guarded by `key`, the position key of the batch it belongs to.
- * A document remembers the key of the last batch that wrote it; an operation from an older batch
- * leaves it alone, and replaying a batch writes the same values again, so it changes nothing.
- * Tokens and codes are written once (a replayed put must not undo a later status change), and a
- * revoked token stays revoked, as in the SQLite store.
+ * Applies one read-model operation to one generation, guarded by `key`, the position key of the
+ * event it came from. A document remembers the key of the last event that wrote it; an older
+ * operation leaves it alone, and replaying one writes the same values again. Tokens and codes are
+ * written once; revoked tokens and redeemed codes are deleted (the log keeps their history).
  */
-export async function applyOp(c: Collections, op: ReadOp, key: string): Promise<void> {
+export async function applyOp(db: Db, projection: ProjectionName, generation: number, op: ReadOp, key: string): Promise<void> {
   switch (op.op) {
     case 'putClient': {
       const { clientId, ...fields } = op.client;
-      return putIfNotNewer(c.clients, clientId, key, fields);
+      return putIfNotNewer(generationCollection(db, 'clients', generation), clientId, key, fields);
     }
     case 'setClientSecret':
-      return updateIfNotNewer(c.clients, op.clientId, key, { secretHash: op.secretHash });
+      return updateIfNotNewer(generationCollection(db, 'clients', generation), op.clientId, key, { secretHash: op.secretHash });
     case 'putUser': {
       const { userId, ...fields } = op.user;
-      return putIfNotNewer(c.users, userId, key, { ...fields, usernameKey: fields.username.toLowerCase() });
+      return putIfNotNewer(generationCollection(db, 'users', generation), userId, key, {
+        ...fields,
+        usernameKey: fields.username.toLowerCase(),
+      });
     }
     case 'setUserPassword':
-      return updateIfNotNewer(c.users, op.userId, key, { passwordHash: op.passwordHash });
+      return updateIfNotNewer(generationCollection(db, 'users', generation), op.userId, key, { passwordHash: op.passwordHash });
     case 'putScope': {
       const { name, ...fields } = op.scope;
-      return putIfNotNewer(c.scopes, name, key, fields);
+      return putIfNotNewer(generationCollection(db, 'scopes', generation), name, key, fields);
     }
     case 'putCode': {
       const { hash, ...fields } = op.code;
-      return insertOnce(c.codes, hash, key, fields);
+      return insertOnce(generationCollection(db, 'codes', generation), hash, key, fields);
     }
-    case 'markCodeRedeemed':
-      return updateIfNotNewer(c.codes, op.hash, key, { redeemed: true });
+    case 'deleteCode':
+      await generationCollection(db, 'codes', generation).deleteOne({ _id: op.hash });
+      return;
     case 'putToken': {
       const { hash, ...fields } = op.token;
-      return insertOnce(c.tokens, hash, key, fields);
+      return insertOnce(generationCollection(db, 'tokens', generation), hash, key, fields);
     }
-    case 'setTokenStatus':
-      await c.tokens.updateOne(
-        { _id: op.hash, pos: { $lte: key }, status: { $ne: 'revoked' } },
-        { $set: { status: op.status, pos: key } },
-      );
+    case 'rotateToken':
+      return updateIfNotNewer(generationCollection(db, 'tokens', generation), op.hash, key, { status: 'rotated' });
+    case 'deleteToken':
+      await generationCollection(db, 'tokens', generation).deleteOne({ _id: op.hash });
       return;
     case 'revokeGrant':
-      await c.tokens.updateMany(
-        { grantId: op.grantId, pos: { $lte: key } },
-        { $set: { status: 'revoked', pos: key } },
-      );
+      await generationCollection(db, 'tokens', generation).deleteMany({ grantId: op.grantId });
       return;
+    default:
+      throw new Error(`unknown operation for ${projection}`);
   }
 }

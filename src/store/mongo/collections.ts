@@ -1,46 +1,51 @@
 import { MongoServerError, type Collection, type Db } from 'mongodb';
-import type { CheckpointDoc, ClientDoc, CodeDoc, ScopeDoc, TokenDoc, UserDoc } from './documents.js';
+import type { ProjectionName } from '../read-store.js';
+import type { ClientDoc, CodeDoc, GenerationsDoc, ScopeDoc, TokenDoc, UserDoc } from './documents.js';
 
 const NAMESPACE_EXISTS = 48;
 
-/** One collection per read model, plus the projections' checkpoints. */
-export interface Collections {
-  clients: Collection<ClientDoc>;
-  users: Collection<UserDoc>;
-  scopes: Collection<ScopeDoc>;
-  tokens: Collection<TokenDoc>;
-  codes: Collection<CodeDoc>;
-  checkpoints: Collection<CheckpointDoc>;
+export interface DocOf {
+  clients: ClientDoc;
+  users: UserDoc;
+  scopes: ScopeDoc;
+  codes: CodeDoc;
+  tokens: TokenDoc;
 }
 
-export function collections(db: Db): Collections {
-  return {
-    clients: db.collection<ClientDoc>('clients'),
-    users: db.collection<UserDoc>('users'),
-    scopes: db.collection<ScopeDoc>('scopes'),
-    tokens: db.collection<TokenDoc>('tokens'),
-    codes: db.collection<CodeDoc>('codes'),
-    checkpoints: db.collection<CheckpointDoc>('checkpoints'),
-  };
+/** One collection per generation of each read model: `<projection>_g<N>`. */
+export function collectionName(projection: ProjectionName, generation: number): string {
+  return `${projection}_g${generation}`;
+}
+
+export function generationCollection<P extends ProjectionName>(db: Db, projection: P, generation: number): Collection<DocOf[P]> {
+  return db.collection<DocOf[P]>(collectionName(projection, generation));
+}
+
+export function generationsCollection(db: Db): Collection<GenerationsDoc> {
+  return db.collection<GenerationsDoc>('generations');
+}
+
+async function createIfMissing(db: Db, name: string): Promise<void> {
+  try {
+    await db.createCollection(name);
+  } catch (error) {
+    // Another process created it meanwhile.
+    if (!(error instanceof MongoServerError && error.code === NAMESPACE_EXISTS)) throw error;
+  }
 }
 
 /**
- * Creates the collections that do not exist yet (so that an empty store shows its shape), then
- * the indexes the queries need beyond `_id` (the natural key: client id, user id, scope name,
- * token or code hash, projection name, each unique by construction). Idempotent.
- * No TTL index: expired tokens and codes are judged by `expiresAt` when read.
+ * Creates a generation's collection and the indexes its queries need beyond `_id` (the natural
+ * key: client id, user id, scope name, token or code hash). Idempotent. No TTL index: expiry is
+ * checked on read, and the projector prunes expired rows.
  */
-export async function ensureSchema(db: Db, c: Collections): Promise<void> {
-  const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((x) => x.name));
-  for (const coll of Object.values(c)) {
-    if (existing.has(coll.collectionName)) continue;
-    try {
-      await db.createCollection(coll.collectionName);
-    } catch (error) {
-      // Another process created it meanwhile.
-      if (!(error instanceof MongoServerError && error.code === NAMESPACE_EXISTS)) throw error;
-    }
-  }
-  await c.users.createIndex({ usernameKey: 1 }, { name: 'usernameKey_unique', unique: true });
-  await c.tokens.createIndex({ grantId: 1 }, { name: 'grantId' });
+export async function ensureGeneration(db: Db, projection: ProjectionName, generation: number): Promise<void> {
+  const name = collectionName(projection, generation);
+  await createIfMissing(db, name);
+  if (projection === 'users') await db.collection(name).createIndex({ usernameKey: 1 }, { name: 'usernameKey_unique', unique: true });
+  if (projection === 'tokens') await db.collection(name).createIndex({ grantId: 1 }, { name: 'grantId' });
+}
+
+export async function ensureGenerationsCollection(db: Db): Promise<void> {
+  await createIfMissing(db, 'generations');
 }

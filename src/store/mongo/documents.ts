@@ -15,8 +15,18 @@ export type UserDoc = Stored & Omit<UserView, 'userId'> & { usernameKey: string 
 export type ScopeDoc = Stored & Omit<ScopeView, 'name'>;
 export type TokenDoc = Stored & Omit<TokenView, 'hash'>;
 export type CodeDoc = Stored & Omit<CodeView, 'hash'>;
-/** position: formatPosition text, exact; pos: its sortable key, to keep the checkpoint monotonic. */
-export type CheckpointDoc = Stored & { position: string };
+/**
+ * One document per projection (its `_id`): which generation is active, which are building or
+ * retiring, and each one's checkpoint (formatPosition text). One document, so a switch is one
+ * atomic update.
+ */
+export interface GenerationsDoc {
+  _id: string;
+  active: number;
+  building: number[];
+  retiring: number[];
+  checkpoints: Record<string, string>;
+}
 
 export const clientFromDoc = (d: ClientDoc): ClientView => ({
   clientId: d._id,
@@ -60,5 +70,4 @@ export const codeFromDoc = (d: CodeDoc): CodeView => ({
   userId: d.userId,
   scope: d.scope,
   expiresAt: d.expiresAt,
-  redeemed: d.redeemed,
 });

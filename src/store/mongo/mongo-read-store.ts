@@ -1,59 +1,199 @@
-import { MongoClient } from 'mongodb';
-import { formatPosition, parsePosition, type Position } from '../event-store.js';
-import type { ClientView, CodeView, ReadOp, ReadStore, ScopeView, TokenView, UserView } from '../read-store.js';
+import { type Db, MongoClient } from 'mongodb';
+import { comparePositions, formatPosition, parsePosition, type Position } from '../event-store.js';
+import {
+  type CatchUp,
+  type ClientView,
+  type CodeView,
+  type GenerationInfo,
+  PROJECTION_NAMES,
+  type PositionedOps,
+  type ProjectionName,
+  type ReadStore,
+  type ScopeView,
+  type TokenView,
+  type UserView,
+} from '../read-store.js';
 import { applyOp } from './apply-ops.js';
-import { collections, ensureSchema, type Collections } from './collections.js';
+import { ensureGeneration, ensureGenerationsCollection, generationCollection, generationsCollection } from './collections.js';
 import { DEFAULT_DB_NAME, databaseFromUrl } from './database-name.js';
-import { clientFromDoc, codeFromDoc, scopeFromDoc, tokenFromDoc, userFromDoc } from './documents.js';
-import { putIfNotNewer } from './guarded-write.js';
+import { clientFromDoc, codeFromDoc, type GenerationsDoc, scopeFromDoc, tokenFromDoc, userFromDoc } from './documents.js';
+import { isDuplicateKey } from './guarded-write.js';
 import { positionKey } from './position-key.js';
+
+/** How long a process keeps its view of the active generations before asking again. */
+const VIEW_TTL_MS = 500;
+
+function infos(doc: GenerationsDoc): GenerationInfo[] {
+  const projection = doc._id as ProjectionName;
+  const at = (g: number) => (doc.checkpoints[String(g)] ? parsePosition(doc.checkpoints[String(g)]!) : null);
+  return [
+    ...doc.building.map((g) => ({ projection, generation: g, status: 'building' as const, checkpoint: at(g) })),
+    { projection, generation: doc.active, status: 'active' as const, checkpoint: at(doc.active) },
+    ...doc.retiring.map((g) => ({ projection, generation: g, status: 'retiring' as const, checkpoint: at(g) })),
+  ].sort((a, b) => a.generation - b.generation);
+}
 
 /**
  * Read models in MongoDB (or a compatible server such as FerretDB: no multi-document
- * transactions, no TTL index, no renames). A commit is not atomic: it applies the operations in
- * order, then moves the checkpoint. A crash in between replays the batch, which the position
- * guards make harmless (see apply-ops.ts). The checkpoint itself never moves backwards.
+ * transactions, no TTL index, no renames). Each projection's documents live in numbered
+ * generations (`<projection>_g<N>`); one `generations` document per projection says which is
+ * active and holds each one's checkpoint, written after its rows: a crash in between replays the
+ * batch, which the position guards make harmless.
  */
 export class MongoReadStore implements ReadStore {
+  private view = new Map<ProjectionName, number>();
+  private viewAt = 0;
+
   constructor(
     private readonly client: MongoClient,
-    private readonly c: Collections,
+    private readonly db: Db,
   ) {}
 
+  private get pointers() {
+    return generationsCollection(this.db);
+  }
+
+  private async active(projection: ProjectionName): Promise<number> {
+    if (Date.now() - this.viewAt > VIEW_TTL_MS) {
+      const docs = await this.pointers.find({}).toArray();
+      this.view = new Map(docs.map((d) => [d._id as ProjectionName, d.active]));
+      this.viewAt = Date.now();
+    }
+    return this.view.get(projection) ?? 1;
+  }
+
+  private async coll<P extends ProjectionName>(projection: P) {
+    return generationCollection(this.db, projection, await this.active(projection));
+  }
+
   async getClient(clientId: string): Promise<ClientView | null> {
-    const doc = await this.c.clients.findOne({ _id: clientId });
+    const doc = await (await this.coll('clients')).findOne({ _id: clientId });
     return doc ? clientFromDoc(doc) : null;
   }
 
   async getUserByUsername(username: string): Promise<UserView | null> {
-    const doc = await this.c.users.findOne({ usernameKey: username.toLowerCase() });
+    const doc = await (await this.coll('users')).findOne({ usernameKey: username.toLowerCase() });
     return doc ? userFromDoc(doc) : null;
   }
 
   async listScopes(): Promise<ScopeView[]> {
-    const docs = await this.c.scopes.find({}).sort({ _id: 1 }).toArray();
-    return docs.map(scopeFromDoc);
+    return (await (await this.coll('scopes')).find({}).sort({ _id: 1 }).toArray()).map(scopeFromDoc);
   }
 
   async getToken(hash: string): Promise<TokenView | null> {
-    const doc = await this.c.tokens.findOne({ _id: hash });
+    const doc = await (await this.coll('tokens')).findOne({ _id: hash });
     return doc ? tokenFromDoc(doc) : null;
   }
 
   async getCode(hash: string): Promise<CodeView | null> {
-    const doc = await this.c.codes.findOne({ _id: hash });
+    const doc = await (await this.coll('codes')).findOne({ _id: hash });
     return doc ? codeFromDoc(doc) : null;
   }
 
-  async getCheckpoint(projection: string): Promise<Position | null> {
-    const doc = await this.c.checkpoints.findOne({ _id: projection });
-    return doc ? parsePosition(doc.position) : null;
+  // ---- projection side ----
+
+  private async pointer(projection: ProjectionName): Promise<GenerationsDoc> {
+    const doc = await this.pointers.findOne({ _id: projection });
+    if (!doc) throw new Error(`no generations for ${projection}`);
+    return doc;
   }
 
-  async commit(projection: string, ops: ReadOp[], checkpoint: Position): Promise<void> {
-    const key = positionKey(checkpoint);
-    for (const op of ops) await applyOp(this.c, op, key);
-    await putIfNotNewer(this.c.checkpoints, projection, key, { position: formatPosition(checkpoint) });
+  async generations(): Promise<GenerationInfo[]> {
+    return (await this.pointers.find({}).sort({ _id: 1 }).toArray()).flatMap(infos);
+  }
+
+  async getCheckpoint(projection: ProjectionName): Promise<Position | null> {
+    return infos(await this.pointer(projection)).find((g) => g.status === 'active')?.checkpoint ?? null;
+  }
+
+  private async applyTo(info: GenerationInfo, entries: PositionedOps[], checkpoint: Position): Promise<void> {
+    for (const entry of entries) {
+      if (info.checkpoint && comparePositions(entry.position, info.checkpoint) <= 0) continue;
+      const key = positionKey(entry.position);
+      for (const op of entry.ops) await applyOp(this.db, info.projection, info.generation, op, key);
+    }
+    if (!info.checkpoint || comparePositions(checkpoint, info.checkpoint) > 0) {
+      await this.pointers.updateOne(
+        { _id: info.projection },
+        { $set: { [`checkpoints.${info.generation}`]: formatPosition(checkpoint) } },
+      );
+    }
+  }
+
+  async commit(
+    projection: ProjectionName,
+    entries: PositionedOps[],
+    checkpoint: Position,
+    previous: Position | null,
+  ): Promise<GenerationInfo[]> {
+    const behind: GenerationInfo[] = [];
+    for (const info of infos(await this.pointer(projection))) {
+      if (info.status === 'building') continue;
+      if (previous && (!info.checkpoint || comparePositions(info.checkpoint, previous) < 0)) {
+        behind.push(info);
+        continue;
+      }
+      await this.applyTo(info, entries, checkpoint);
+    }
+    return behind;
+  }
+
+  async commitTo(projection: ProjectionName, generation: number, entries: PositionedOps[], checkpoint: Position) {
+    const info = infos(await this.pointer(projection)).find((g) => g.generation === generation);
+    if (!info) throw new Error(`${projection} has no generation ${generation}`);
+    await this.applyTo(info, entries, checkpoint);
+  }
+
+  async createGeneration(projection: ProjectionName): Promise<number> {
+    const doc = await this.pointer(projection);
+    for (const g of doc.building) await this.dropGeneration(projection, g);
+    const next = Math.max(doc.active, ...doc.retiring, ...doc.building) + 1;
+    await generationCollection(this.db, projection, next).drop().catch(() => undefined);
+    await ensureGeneration(this.db, projection, next);
+    await this.pointers.updateOne({ _id: projection }, { $push: { building: next }, $unset: { [`checkpoints.${next}`]: '' } });
+    return next;
+  }
+
+  async activate(projection: ProjectionName, generation: number, finalCatchUp: (from: Position | null) => Promise<CatchUp>) {
+    const info = infos(await this.pointer(projection)).find((g) => g.generation === generation && g.status === 'building');
+    if (!info) throw new Error(`${projection} generation ${generation} is not being built`);
+    // Without transactions, appends may land between this catch-up and the switch; the live
+    // projector sees the new generation behind it and catches it up (ProjectionRunner.catchUp).
+    const last = await finalCatchUp(info.checkpoint);
+    if (last.checkpoint) await this.applyTo(info, last.entries, last.checkpoint);
+    const doc = await this.pointer(projection);
+    await this.pointers.updateOne(
+      { _id: projection, active: doc.active },
+      { $set: { active: generation }, $pull: { building: generation }, $push: { retiring: doc.active } },
+    );
+    this.viewAt = 0;
+  }
+
+  async dropGeneration(projection: ProjectionName, generation: number): Promise<void> {
+    const doc = await this.pointer(projection);
+    if (doc.active === generation) throw new Error(`${projection} generation ${generation} is active`);
+    await this.pointers.updateOne(
+      { _id: projection },
+      { $pull: { building: generation, retiring: generation }, $unset: { [`checkpoints.${generation}`]: '' } },
+    );
+    await generationCollection(this.db, projection, generation).drop().catch(() => undefined);
+  }
+
+  async pruneExpired(now: number): Promise<number> {
+    let pruned = 0;
+    for (const info of await this.generations()) {
+      if (info.projection !== 'tokens' && info.projection !== 'codes') continue;
+      const coll = generationCollection(this.db, info.projection, info.generation);
+      pruned += (await coll.deleteMany({ expiresAt: { $lte: now } })).deletedCount;
+    }
+    return pruned;
+  }
+
+  async dump(projection: ProjectionName, generation?: number): Promise<Record<string, unknown>[]> {
+    const g = generation ?? (await this.active(projection));
+    const docs = await generationCollection(this.db, projection, g).find({}).sort({ _id: 1 }).toArray();
+    // `pos` is bookkeeping of when a document was written, not part of the read model.
+    return docs.map(({ pos: _pos, ...rest }) => rest as Record<string, unknown>);
   }
 
   async close(): Promise<void> {
@@ -68,15 +208,25 @@ export interface MongoReadStoreOptions {
   serverSelectionTimeoutMS?: number;
 }
 
-/** Connects, makes sure the collections and indexes exist, and returns the read store. */
+/** Connects, makes sure generation 1 of every read model exists, and returns the read store. */
 export async function openMongoReadStore(url: string, opts: MongoReadStoreOptions = {}): Promise<ReadStore> {
   const client = new MongoClient(url, { serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? 5000 });
   try {
     await client.connect();
     const db = client.db(opts.dbName ?? databaseFromUrl(url) ?? DEFAULT_DB_NAME);
-    const c = collections(db);
-    await ensureSchema(db, c);
-    return new MongoReadStore(client, c);
+    await ensureGenerationsCollection(db);
+    for (const projection of PROJECTION_NAMES) {
+      const doc = await generationsCollection(db).findOne({ _id: projection });
+      if (doc) continue;
+      await ensureGeneration(db, projection, 1);
+      // insertOne, not an upsert with $setOnInsert, which FerretDB 1.x applies only in part.
+      await generationsCollection(db)
+        .insertOne({ _id: projection, active: 1, building: [], retiring: [], checkpoints: {} })
+        .catch((error: unknown) => {
+          if (!isDuplicateKey(error)) throw error;
+        });
+    }
+    return new MongoReadStore(client, db);
   } catch (error) {
     await client.close();
     throw error;

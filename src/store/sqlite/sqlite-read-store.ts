@@ -1,35 +1,268 @@
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
-import { formatPosition, parsePosition, type Position } from '../event-store.js';
-import type {
-  ClientView,
-  CodeView,
-  ReadOp,
-  ReadStore,
-  ScopeView,
-  TokenStatus,
-  TokenView,
-  UserView,
+import { comparePositions, formatPosition, parsePosition, type Position } from '../event-store.js';
+import {
+  type CatchUp,
+  type ClientView,
+  type CodeView,
+  type GenerationInfo,
+  type GenerationStatus,
+  PROJECTION_NAMES,
+  type PositionedOps,
+  type ProjectionName,
+  type ReadStore,
+  type ScopeView,
+  type TokenView,
+  type UserView,
 } from '../read-store.js';
+import { createTables, dropTables, prepareTable, type TableStatements, tableName } from './read-tables.js';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS rm_clients (
-  client_id TEXT PRIMARY KEY, name TEXT NOT NULL, secret_hash TEXT, redirect_uris TEXT NOT NULL,
-  grant_types TEXT NOT NULL, allowed_scopes TEXT, resource_server INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS rm_users (
-  user_id TEXT PRIMARY KEY, username TEXT NOT NULL, username_key TEXT NOT NULL UNIQUE,
-  password_hash TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS rm_scopes (
-  name TEXT PRIMARY KEY, description TEXT NOT NULL, is_default INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS rm_codes (
-  hash TEXT PRIMARY KEY, grant_id TEXT NOT NULL, client_id TEXT NOT NULL, user_id TEXT NOT NULL,
-  scope TEXT NOT NULL, expires_at INTEGER NOT NULL, redeemed INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS rm_tokens (
-  hash TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, grant_id TEXT NOT NULL,
-  client_id TEXT NOT NULL, user_id TEXT, username TEXT, scope TEXT NOT NULL,
-  issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS rm_tokens_grant ON rm_tokens (grant_id);
-CREATE TABLE IF NOT EXISTS rm_checkpoints (projection TEXT PRIMARY KEY, position TEXT NOT NULL);
-`;
+interface GenerationRow {
+  projection: ProjectionName;
+  generation: number;
+  status: GenerationStatus;
+  checkpoint: string | null;
+}
+
+/** How long a process keeps its view of the active generations before asking again. */
+const VIEW_TTL_MS = 500;
+
+const toInfo = (r: GenerationRow): GenerationInfo => ({
+  projection: r.projection,
+  generation: r.generation,
+  status: r.status,
+  checkpoint: r.checkpoint === null ? null : parsePosition(r.checkpoint),
+});
+
+/**
+ * Read models in the same SQLite file as the events, on their own connection. Each projection's
+ * rows live in numbered generations (tables rm_<projection>_g<N>); rm_generations says which is
+ * active and holds each one's checkpoint, committed in the same transaction as its rows.
+ */
+export class SqliteReadStore implements ReadStore {
+  private readonly tables = new Map<string, TableStatements>();
+  private readonly queries = new Map<string, Statement>();
+  private view = new Map<ProjectionName, number>();
+  private viewAt = 0;
+  private readonly q;
+
+  constructor(private readonly db: Db) {
+    db.exec(`CREATE TABLE IF NOT EXISTS rm_generations (
+      projection TEXT NOT NULL, generation INTEGER NOT NULL, status TEXT NOT NULL, checkpoint TEXT,
+      PRIMARY KEY (projection, generation))`);
+    this.q = {
+      all: db.prepare<[], GenerationRow>('SELECT * FROM rm_generations ORDER BY projection, generation'),
+      ofProjection: db.prepare<[string], GenerationRow>('SELECT * FROM rm_generations WHERE projection = ? ORDER BY generation'),
+      insert: db.prepare('INSERT INTO rm_generations (projection, generation, status, checkpoint) VALUES (?, ?, ?, NULL)'),
+      setStatus: db.prepare('UPDATE rm_generations SET status = ? WHERE projection = ? AND generation = ?'),
+      setCheckpoint: db.prepare('UPDATE rm_generations SET checkpoint = ? WHERE projection = ? AND generation = ?'),
+      remove: db.prepare('DELETE FROM rm_generations WHERE projection = ? AND generation = ?'),
+    };
+    db.transaction(() => {
+      for (const p of PROJECTION_NAMES) {
+        if (this.q.ofProjection.all(p).length === 0) {
+          createTables(db, p, 1);
+          this.q.insert.run(p, 1, 'active');
+        }
+      }
+    }).immediate();
+  }
+
+  // ---- queries, on the active generation of this process's view ----
+
+  private active(projection: ProjectionName): number {
+    if (Date.now() - this.viewAt > VIEW_TTL_MS) {
+      this.view = new Map(this.q.all.all().filter((r) => r.status === 'active').map((r) => [r.projection, r.generation]));
+      this.viewAt = Date.now();
+    }
+    return this.view.get(projection) ?? 1;
+  }
+
+  private readonly sql = {
+    client: { projection: 'clients', sql: (t: string) => `SELECT * FROM ${t} WHERE client_id = ?` },
+    user: { projection: 'users', sql: (t: string) => `SELECT * FROM ${t} WHERE username_key = ?` },
+    scopes: { projection: 'scopes', sql: (t: string) => `SELECT * FROM ${t} ORDER BY name` },
+    token: { projection: 'tokens', sql: (t: string) => `SELECT * FROM ${t} WHERE hash = ?` },
+    code: { projection: 'codes', sql: (t: string) => `SELECT * FROM ${t} WHERE hash = ?` },
+  } as const;
+
+  /** A prepared query on the active generation of its projection, prepared once per generation. */
+  private query<R>(kind: keyof SqliteReadStore['sql']): Statement<unknown[], R> {
+    const { projection, sql } = this.sql[kind];
+    const generation = this.active(projection);
+    const key = `${kind}:${generation}`;
+    let stmt = this.queries.get(key);
+    if (!stmt) {
+      stmt = this.db.prepare(sql(tableName(projection, generation)));
+      this.queries.set(key, stmt);
+    }
+    return stmt as Statement<unknown[], R>;
+  }
+
+  async getClient(clientId: string): Promise<ClientView | null> {
+    const r = this.query<ClientRow>('client').get(clientId);
+    return r ? clientFromRow(r) : null;
+  }
+
+  async getUserByUsername(username: string): Promise<UserView | null> {
+    const r = this.query<UserRow>('user').get(username.toLowerCase());
+    return r ? { userId: r.user_id, username: r.username, passwordHash: r.password_hash } : null;
+  }
+
+  async listScopes(): Promise<ScopeView[]> {
+    return this.query<ScopeRow>('scopes')
+      .all()
+      .map((r) => ({ name: r.name, description: r.description, isDefault: r.is_default === 1 }));
+  }
+
+  async getToken(hash: string): Promise<TokenView | null> {
+    const r = this.query<TokenRow>('token').get(hash);
+    return r ? tokenFromRow(r) : null;
+  }
+
+  async getCode(hash: string): Promise<CodeView | null> {
+    const r = this.query<CodeRow>('code').get(hash);
+    return r
+      ? { hash: r.hash, grantId: r.grant_id, clientId: r.client_id, userId: r.user_id, scope: r.scope, expiresAt: r.expires_at }
+      : null;
+  }
+
+  // ---- projection side ----
+
+  async generations(): Promise<GenerationInfo[]> {
+    return this.q.all.all().map(toInfo);
+  }
+
+  async getCheckpoint(projection: ProjectionName): Promise<Position | null> {
+    const row = this.q.ofProjection.all(projection).find((r) => r.status === 'active');
+    return row?.checkpoint ? parsePosition(row.checkpoint) : null;
+  }
+
+  private table(projection: ProjectionName, generation: number): TableStatements {
+    const key = `${projection}:${generation}`;
+    let t = this.tables.get(key);
+    if (!t) {
+      t = prepareTable(this.db, projection, generation);
+      this.tables.set(key, t);
+    }
+    return t;
+  }
+
+  private applyTo(row: GenerationRow, entries: PositionedOps[], checkpoint: Position): void {
+    const done = row.checkpoint === null ? null : parsePosition(row.checkpoint);
+    const table = this.table(row.projection, row.generation);
+    for (const entry of entries) {
+      if (done && comparePositions(entry.position, done) <= 0) continue;
+      for (const op of entry.ops) table.apply(op);
+    }
+    if (!done || comparePositions(checkpoint, done) > 0) {
+      this.q.setCheckpoint.run(formatPosition(checkpoint), row.projection, row.generation);
+    }
+  }
+
+  async commit(
+    projection: ProjectionName,
+    entries: PositionedOps[],
+    checkpoint: Position,
+    previous: Position | null,
+  ): Promise<GenerationInfo[]> {
+    // The generation list is read inside the write transaction, so a switch or a drop by a
+    // rebuild in another process is either wholly before this batch or wholly after it.
+    return this.db
+      .transaction(() => {
+        const behind: GenerationInfo[] = [];
+        for (const row of this.q.ofProjection.all(projection)) {
+          if (row.status === 'building') continue;
+          const done = row.checkpoint === null ? null : parsePosition(row.checkpoint);
+          if (previous && (!done || comparePositions(done, previous) < 0)) {
+            behind.push(toInfo(row));
+            continue;
+          }
+          this.applyTo(row, entries, checkpoint);
+        }
+        return behind;
+      })
+      .immediate();
+  }
+
+  async commitTo(projection: ProjectionName, generation: number, entries: PositionedOps[], checkpoint: Position) {
+    this.db
+      .transaction(() => {
+        const row = this.q.ofProjection.all(projection).find((r) => r.generation === generation);
+        if (!row) throw new Error(`${projection} has no generation ${generation}`);
+        this.applyTo(row, entries, checkpoint);
+      })
+      .immediate();
+  }
+
+  async createGeneration(projection: ProjectionName): Promise<number> {
+    return this.db
+      .transaction(() => {
+        const rows = this.q.ofProjection.all(projection);
+        for (const r of rows.filter((x) => x.status === 'building')) {
+          dropTables(this.db, projection, r.generation);
+          this.q.remove.run(projection, r.generation);
+        }
+        const next = Math.max(0, ...rows.map((r) => r.generation)) + 1;
+        dropTables(this.db, projection, next);
+        createTables(this.db, projection, next);
+        this.q.insert.run(projection, next, 'building');
+        return next;
+      })
+      .immediate();
+  }
+
+  async activate(projection: ProjectionName, generation: number, finalCatchUp: (from: Position | null) => Promise<CatchUp>) {
+    // Hold the file's write lock while the last events are applied and the pointer moves: no
+    // append can commit in between, so the new generation is exactly at the head when it goes live.
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const rows = this.q.ofProjection.all(projection);
+      const target = rows.find((r) => r.generation === generation && r.status === 'building');
+      if (!target) throw new Error(`${projection} generation ${generation} is not being built`);
+      const last = await finalCatchUp(target.checkpoint === null ? null : parsePosition(target.checkpoint));
+      if (last.checkpoint) this.applyTo(target, last.entries, last.checkpoint);
+      for (const r of rows.filter((x) => x.status === 'active')) this.q.setStatus.run('retiring', projection, r.generation);
+      this.q.setStatus.run('active', projection, generation);
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    }
+    this.viewAt = 0;
+  }
+
+  async dropGeneration(projection: ProjectionName, generation: number): Promise<void> {
+    this.db
+      .transaction(() => {
+        const row = this.q.ofProjection.all(projection).find((r) => r.generation === generation);
+        if (row?.status === 'active') throw new Error(`${projection} generation ${generation} is active`);
+        this.q.remove.run(projection, generation);
+        dropTables(this.db, projection, generation);
+      })
+      .immediate();
+    this.tables.delete(`${projection}:${generation}`);
+    for (const [kind, q] of Object.entries(this.sql)) {
+      if (q.projection === projection) this.queries.delete(`${kind}:${generation}`);
+    }
+  }
+
+  async pruneExpired(now: number): Promise<number> {
+    return this.db
+      .transaction(() => {
+        let pruned = 0;
+        for (const row of this.q.all.all()) pruned += this.table(row.projection, row.generation).prune(now);
+        return pruned;
+      })
+      .immediate();
+  }
+
+  async dump(projection: ProjectionName, generation?: number): Promise<Record<string, unknown>[]> {
+    return this.table(projection, generation ?? this.active(projection)).dump();
+  }
+
+  async close(): Promise<void> {}
+}
 
 interface ClientRow {
   client_id: string;
@@ -40,17 +273,15 @@ interface ClientRow {
   allowed_scopes: string | null;
   resource_server: number;
 }
-interface TokenRow {
-  hash: string;
-  kind: TokenView['kind'];
-  status: TokenStatus;
-  grant_id: string;
-  client_id: string;
-  user_id: string | null;
-  username: string | null;
-  scope: string;
-  issued_at: number;
-  expires_at: number;
+interface UserRow {
+  user_id: string;
+  username: string;
+  password_hash: string;
+}
+interface ScopeRow {
+  name: string;
+  description: string;
+  is_default: number;
 }
 interface CodeRow {
   hash: string;
@@ -59,7 +290,18 @@ interface CodeRow {
   user_id: string;
   scope: string;
   expires_at: number;
-  redeemed: number;
+}
+interface TokenRow {
+  hash: string;
+  kind: TokenView['kind'];
+  status: TokenView['status'];
+  grant_id: string;
+  client_id: string;
+  user_id: string | null;
+  username: string | null;
+  scope: string;
+  issued_at: number;
+  expires_at: number;
 }
 
 const clientFromRow = (r: ClientRow): ClientView => ({
@@ -84,143 +326,3 @@ const tokenFromRow = (r: TokenRow): TokenView => ({
   issuedAt: r.issued_at,
   expiresAt: r.expires_at,
 });
-
-/** Read models in the same SQLite file as the events; a batch and its checkpoint commit together. */
-export class SqliteReadStore implements ReadStore {
-  private readonly q;
-
-  constructor(private readonly db: Db) {
-    db.exec(SCHEMA);
-    this.q = {
-      client: db.prepare<[string], ClientRow>('SELECT * FROM rm_clients WHERE client_id = ?'),
-      user: db.prepare<[string], { user_id: string; username: string; password_hash: string }>(
-        'SELECT user_id, username, password_hash FROM rm_users WHERE username_key = ?',
-      ),
-      scopes: db.prepare<[], { name: string; description: string; is_default: number }>(
-        'SELECT * FROM rm_scopes ORDER BY name',
-      ),
-      token: db.prepare<[string], TokenRow>('SELECT * FROM rm_tokens WHERE hash = ?'),
-      code: db.prepare<[string], CodeRow>('SELECT * FROM rm_codes WHERE hash = ?'),
-      checkpoint: db.prepare<[string], { position: string }>(
-        'SELECT position FROM rm_checkpoints WHERE projection = ?',
-      ),
-      setCheckpoint: db.prepare(
-        'INSERT INTO rm_checkpoints (projection, position) VALUES (?, ?) ON CONFLICT (projection) DO UPDATE SET position = excluded.position',
-      ),
-      putClient: db.prepare(
-        `INSERT OR REPLACE INTO rm_clients VALUES (@clientId, @name, @secretHash, @redirectUris, @grantTypes, @allowedScopes, @resourceServer)`,
-      ),
-      setClientSecret: db.prepare('UPDATE rm_clients SET secret_hash = ? WHERE client_id = ?'),
-      putUser: db.prepare('INSERT OR REPLACE INTO rm_users VALUES (?, ?, ?, ?)'),
-      setUserPassword: db.prepare('UPDATE rm_users SET password_hash = ? WHERE user_id = ?'),
-      putScope: db.prepare('INSERT OR REPLACE INTO rm_scopes VALUES (?, ?, ?)'),
-      // Codes and tokens never change after issue but for their status: a replay keeps that status.
-      putCode: db.prepare('INSERT INTO rm_codes VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING'),
-      markCodeRedeemed: db.prepare('UPDATE rm_codes SET redeemed = 1 WHERE hash = ?'),
-      putToken: db.prepare(
-        `INSERT INTO rm_tokens VALUES (@hash, @kind, @status, @grantId, @clientId, @userId, @username, @scope, @issuedAt, @expiresAt) ON CONFLICT (hash) DO NOTHING`,
-      ),
-      setTokenStatus: db.prepare(
-        // A revocation is final: a replayed rotation must not bring a revoked token back.
-        "UPDATE rm_tokens SET status = ? WHERE hash = ? AND status <> 'revoked'",
-      ),
-      revokeGrant: db.prepare("UPDATE rm_tokens SET status = 'revoked' WHERE grant_id = ?"),
-    };
-  }
-
-  async getClient(clientId: string): Promise<ClientView | null> {
-    const row = this.q.client.get(clientId);
-    return row ? clientFromRow(row) : null;
-  }
-
-  async getUserByUsername(username: string): Promise<UserView | null> {
-    const row = this.q.user.get(username.toLowerCase());
-    return row ? { userId: row.user_id, username: row.username, passwordHash: row.password_hash } : null;
-  }
-
-  async listScopes(): Promise<ScopeView[]> {
-    return this.q.scopes
-      .all()
-      .map((r) => ({ name: r.name, description: r.description, isDefault: r.is_default === 1 }));
-  }
-
-  async getToken(hash: string): Promise<TokenView | null> {
-    const row = this.q.token.get(hash);
-    return row ? tokenFromRow(row) : null;
-  }
-
-  async getCode(hash: string): Promise<CodeView | null> {
-    const r = this.q.code.get(hash);
-    if (!r) return null;
-    return {
-      hash: r.hash,
-      grantId: r.grant_id,
-      clientId: r.client_id,
-      userId: r.user_id,
-      scope: r.scope,
-      expiresAt: r.expires_at,
-      redeemed: r.redeemed === 1,
-    };
-  }
-
-  async getCheckpoint(projection: string): Promise<Position | null> {
-    const row = this.q.checkpoint.get(projection);
-    return row ? parsePosition(row.position) : null;
-  }
-
-  async commit(projection: string, ops: ReadOp[], checkpoint: Position): Promise<void> {
-    this.db.transaction(() => {
-      for (const op of ops) this.apply(op);
-      this.q.setCheckpoint.run(projection, formatPosition(checkpoint));
-    })();
-  }
-
-  private apply(op: ReadOp): void {
-    switch (op.op) {
-      case 'putClient': {
-        const c = op.client;
-        this.q.putClient.run({
-          clientId: c.clientId,
-          name: c.name,
-          secretHash: c.secretHash,
-          redirectUris: JSON.stringify(c.redirectUris),
-          grantTypes: JSON.stringify(c.grantTypes),
-          allowedScopes: c.allowedScopes === null ? null : JSON.stringify(c.allowedScopes),
-          resourceServer: c.resourceServer ? 1 : 0,
-        });
-        return;
-      }
-      case 'setClientSecret':
-        this.q.setClientSecret.run(op.secretHash, op.clientId);
-        return;
-      case 'putUser':
-        this.q.putUser.run(op.user.userId, op.user.username, op.user.username.toLowerCase(), op.user.passwordHash);
-        return;
-      case 'setUserPassword':
-        this.q.setUserPassword.run(op.passwordHash, op.userId);
-        return;
-      case 'putScope':
-        this.q.putScope.run(op.scope.name, op.scope.description, op.scope.isDefault ? 1 : 0);
-        return;
-      case 'putCode': {
-        const c = op.code;
-        this.q.putCode.run(c.hash, c.grantId, c.clientId, c.userId, c.scope, c.expiresAt, c.redeemed ? 1 : 0);
-        return;
-      }
-      case 'markCodeRedeemed':
-        this.q.markCodeRedeemed.run(op.hash);
-        return;
-      case 'putToken':
-        this.q.putToken.run(op.token);
-        return;
-      case 'setTokenStatus':
-        this.q.setTokenStatus.run(op.status, op.hash);
-        return;
-      case 'revokeGrant':
-        this.q.revokeGrant.run(op.grantId);
-        return;
-    }
-  }
-
-  async close(): Promise<void> {}
-}

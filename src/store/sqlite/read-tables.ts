@@ -1,0 +1,136 @@
+import type { Db } from './database.js';
+import type { ProjectionName, ReadOp, ScopeView, TokenView } from '../read-store.js';
+
+/** The table(s) of one generation of one projection, and the statements that read and write them. */
+export function tableName(projection: ProjectionName, generation: number): string {
+  return `rm_${projection}_g${generation}`;
+}
+
+const DDL: Record<ProjectionName, (t: string) => string> = {
+  clients: (t) => `CREATE TABLE IF NOT EXISTS ${t} (
+    client_id TEXT PRIMARY KEY, name TEXT NOT NULL, secret_hash TEXT, redirect_uris TEXT NOT NULL,
+    grant_types TEXT NOT NULL, allowed_scopes TEXT, resource_server INTEGER NOT NULL)`,
+  users: (t) => `CREATE TABLE IF NOT EXISTS ${t} (
+    user_id TEXT PRIMARY KEY, username TEXT NOT NULL, username_key TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL)`,
+  scopes: (t) => `CREATE TABLE IF NOT EXISTS ${t} (name TEXT PRIMARY KEY, description TEXT NOT NULL, is_default INTEGER NOT NULL)`,
+  codes: (t) => `CREATE TABLE IF NOT EXISTS ${t} (
+    hash TEXT PRIMARY KEY, grant_id TEXT NOT NULL, client_id TEXT NOT NULL, user_id TEXT NOT NULL,
+    scope TEXT NOT NULL, expires_at INTEGER NOT NULL)`,
+  tokens: (t) => `CREATE TABLE IF NOT EXISTS ${t} (
+    hash TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, grant_id TEXT NOT NULL,
+    client_id TEXT NOT NULL, user_id TEXT, username TEXT, scope TEXT NOT NULL,
+    issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+    CREATE INDEX IF NOT EXISTS ${t}_grant ON ${t} (grant_id);
+    CREATE INDEX IF NOT EXISTS ${t}_expiry ON ${t} (expires_at)`,
+};
+
+const KEY: Record<ProjectionName, string> = {
+  clients: 'client_id',
+  users: 'user_id',
+  scopes: 'name',
+  codes: 'hash',
+  tokens: 'hash',
+};
+
+export function createTables(db: Db, projection: ProjectionName, generation: number): void {
+  db.exec(DDL[projection](tableName(projection, generation)));
+}
+
+export function dropTables(db: Db, projection: ProjectionName, generation: number): void {
+  db.exec(`DROP TABLE IF EXISTS ${tableName(projection, generation)}`);
+}
+
+export interface TableStatements {
+  apply(op: ReadOp): void;
+  dump(): Record<string, unknown>[];
+  /** Deletes rows that expired before `now`; 0 for tables without expiry. */
+  prune(now: number): number;
+}
+
+/** Prepares one generation's statements; an op for another projection is a programming error. */
+export function prepareTable(db: Db, projection: ProjectionName, generation: number): TableStatements {
+  const t = tableName(projection, generation);
+  const dump = db.prepare<[], Record<string, unknown>>(`SELECT * FROM ${t} ORDER BY ${KEY[projection]}`);
+  const noPrune = () => 0;
+  switch (projection) {
+    case 'clients': {
+      const put = db.prepare(`INSERT OR REPLACE INTO ${t} VALUES (?, ?, ?, ?, ?, ?, ?)`);
+      const secret = db.prepare(`UPDATE ${t} SET secret_hash = ? WHERE client_id = ?`);
+      return {
+        apply(op) {
+          if (op.op === 'putClient') {
+            const c = op.client;
+            put.run(c.clientId, c.name, c.secretHash, JSON.stringify(c.redirectUris), JSON.stringify(c.grantTypes),
+              c.allowedScopes === null ? null : JSON.stringify(c.allowedScopes), c.resourceServer ? 1 : 0);
+          } else if (op.op === 'setClientSecret') secret.run(op.secretHash, op.clientId);
+          else throw new Error(`${op.op} is not a clients operation`);
+        },
+        dump: () => dump.all(),
+        prune: noPrune,
+      };
+    }
+    case 'users': {
+      const put = db.prepare(`INSERT OR REPLACE INTO ${t} VALUES (?, ?, ?, ?)`);
+      const password = db.prepare(`UPDATE ${t} SET password_hash = ? WHERE user_id = ?`);
+      return {
+        apply(op) {
+          if (op.op === 'putUser') put.run(op.user.userId, op.user.username, op.user.username.toLowerCase(), op.user.passwordHash);
+          else if (op.op === 'setUserPassword') password.run(op.passwordHash, op.userId);
+          else throw new Error(`${op.op} is not a users operation`);
+        },
+        dump: () => dump.all(),
+        prune: noPrune,
+      };
+    }
+    case 'scopes': {
+      const put = db.prepare(`INSERT OR REPLACE INTO ${t} VALUES (?, ?, ?)`);
+      return {
+        apply(op) {
+          if (op.op !== 'putScope') throw new Error(`${op.op} is not a scopes operation`);
+          const s: ScopeView = op.scope;
+          put.run(s.name, s.description, s.isDefault ? 1 : 0);
+        },
+        dump: () => dump.all(),
+        prune: noPrune,
+      };
+    }
+    case 'codes': {
+      // A code never changes after issue: a replayed put keeps the first.
+      const put = db.prepare(`INSERT INTO ${t} VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`);
+      const del = db.prepare(`DELETE FROM ${t} WHERE hash = ?`);
+      const prune = db.prepare<[number]>(`DELETE FROM ${t} WHERE expires_at <= ?`);
+      return {
+        apply(op) {
+          if (op.op === 'putCode') {
+            const c = op.code;
+            put.run(c.hash, c.grantId, c.clientId, c.userId, c.scope, c.expiresAt);
+          } else if (op.op === 'deleteCode') del.run(op.hash);
+          else throw new Error(`${op.op} is not a codes operation`);
+        },
+        dump: () => dump.all(),
+        prune: (now) => prune.run(now).changes,
+      };
+    }
+    case 'tokens': {
+      const put = db.prepare<[TokenView]>(
+        `INSERT INTO ${t} VALUES (@hash, @kind, @status, @grantId, @clientId, @userId, @username, @scope, @issuedAt, @expiresAt)
+         ON CONFLICT (hash) DO NOTHING`,
+      );
+      const rotate = db.prepare(`UPDATE ${t} SET status = 'rotated' WHERE hash = ?`);
+      const del = db.prepare(`DELETE FROM ${t} WHERE hash = ?`);
+      const revokeGrant = db.prepare(`DELETE FROM ${t} WHERE grant_id = ?`);
+      const prune = db.prepare<[number]>(`DELETE FROM ${t} WHERE expires_at <= ?`);
+      return {
+        apply(op) {
+          if (op.op === 'putToken') put.run(op.token);
+          else if (op.op === 'rotateToken') rotate.run(op.hash);
+          else if (op.op === 'deleteToken') del.run(op.hash);
+          else if (op.op === 'revokeGrant') revokeGrant.run(op.grantId);
+          else throw new Error(`${op.op} is not a tokens operation`);
+        },
+        dump: () => dump.all(),
+        prune: (now) => prune.run(now).changes,
+      };
+    }
+  }
+}
