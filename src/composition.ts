@@ -2,10 +2,13 @@ import type { Logger } from 'pino';
 import type { CommandContext } from './commands/context.js';
 import type { Config } from './config.js';
 import { OAuthError } from './domain/errors.js';
+import { Metrics } from './metrics.js';
 import { PROJECTORS } from './projections/all.js';
+import { projectionLagSeconds } from './projections/lag.js';
 import { CheckpointWaiter } from './projections/checkpoint-waiter.js';
 import { ProjectionRunner } from './projections/runner.js';
 import type { EventStore, Position } from './store/event-store.js';
+import { instrumentAppends } from './store/instrumented-event-store.js';
 import { openStores, type Stores } from './store/open-stores.js';
 import type { ReadStore } from './store/read-store.js';
 
@@ -17,6 +20,7 @@ export interface Runtime {
   events: EventStore;
   reads: ReadStore;
   kinds: Stores['kinds'];
+  metrics: Metrics;
   /** The projections, when this process runs them. */
   runner: ProjectionRunner | null;
   /** The position every read model has reached. */
@@ -53,7 +57,10 @@ export async function openRuntime(
   } = {},
 ): Promise<Runtime> {
   const stores = await openStores(config, log);
-  const { events, reads } = stores;
+  const { reads } = stores;
+  let projected: () => Promise<Position | null> = async () => null;
+  const metrics = new Metrics(async () => projectionLagSeconds(stores.events, await projected()));
+  const events = instrumentAppends(stores.events, (s) => metrics.appendSeconds.observe(s));
   const checkpoints = new CheckpointWaiter(reads, PROJECTORS.map((p) => p.name));
   let runner: ProjectionRunner | null = null;
   try {
@@ -65,6 +72,7 @@ export async function openRuntime(
     await stores.close();
     throw error;
   }
+  projected = async () => runner?.checkpoint ?? checkpoints.reached();
   const wait = runner ? (p: Position) => runner.waitFor(p) : (p: Position) => checkpoints.waitFor(p);
   const ctx: CommandContext = {
     events,
@@ -78,8 +86,9 @@ export async function openRuntime(
     events,
     reads,
     kinds: stores.kinds,
+    metrics,
     runner,
-    projectedPosition: async () => runner?.checkpoint ?? checkpoints.reached(),
+    projectedPosition: projected,
     ctx,
     async close() {
       await runner?.stop();

@@ -13,12 +13,14 @@ import { errorPage } from './routes/authorize-request.js';
 import { healthRoutes } from './routes/health.js';
 import { introspectRoute } from './routes/introspect.js';
 import { metadataRoute } from './routes/metadata.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { loginRoutes } from './routes/login.js';
 import { meRoute } from './routes/me.js';
 import { revokeRoute } from './routes/revoke.js';
 import { tokenRoute } from './routes/token.js';
 import { oauthErrorSchema } from './schemas.js';
 import { sessionKey } from './session-key.js';
+import { registerThrottle } from './throttle.js';
 import { stylesheet } from './views.js';
 
 /** Never log a credential: headers, cookies and any body field that could hold one. */
@@ -108,6 +110,7 @@ export function buildApp(runtime: Runtime, logger?: FastifyBaseLogger): FastifyI
       : sendOAuthError(req, reply, Object.assign(new OAuthError('invalid_request', 'no such endpoint'), { httpStatus: 404 })),
   );
 
+  registerThrottle(app, config);
   app.register(async (scoped) => {
     tokenRoute(scoped, ctx);
     revokeRoute(scoped, ctx);
@@ -121,6 +124,7 @@ export function buildApp(runtime: Runtime, logger?: FastifyBaseLogger): FastifyI
       reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(stylesheet),
     );
     healthRoutes(scoped, runtime);
+    metricsRoutes(scoped, runtime.metrics);
   });
   return app;
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../../composition.js';
-import { comparePositions } from '../../store/event-store.js';
+import { projectionLagSeconds } from '../../projections/lag.js';
 
 /**
  * /healthz: the process is up. /readyz: both stores answer and the read models are no further
@@ -13,16 +13,8 @@ export function healthRoutes(app: FastifyInstance, runtime: Runtime): void {
     const checks: Record<string, unknown> = { events: runtime.kinds.events, reads: runtime.kinds.reads };
     try {
       // Ask both stores, even when the projected position is known in memory.
-      const [head, projected] = await Promise.all([
-        runtime.events.headPosition(),
-        runtime.projectedPosition(),
-        runtime.reads.getCheckpoint('tokens'),
-      ]);
-      let lagSeconds = 0;
-      if (head && (!projected || comparePositions(projected, head) < 0)) {
-        const [next] = await runtime.events.readAll(projected, 1);
-        if (next) lagSeconds = Math.max(0, (Date.now() - Date.parse(next.metadata.occurredAt)) / 1000);
-      }
+      await runtime.reads.getCheckpoint('tokens');
+      const lagSeconds = await projectionLagSeconds(runtime.events, await runtime.projectedPosition());
       checks.projectionLagSeconds = Math.round(lagSeconds * 10) / 10;
       const projector = runtime.runner ? runtime.runner.healthy : true;
       const ready = projector && lagSeconds <= runtime.config.READY_MAX_LAG_SECONDS;
