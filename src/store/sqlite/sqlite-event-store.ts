@@ -115,7 +115,9 @@ export class SqliteEventStore implements EventStore {
             outcomes.push({ ok: false, error });
           }
         }
-      })();
+        // IMMEDIATE: take the write lock up front, waiting (busy_timeout) for a writer in
+        // another process, instead of failing when a read transaction cannot be upgraded.
+      }).immediate();
       this.commits += 1;
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing of the batch is durable.
