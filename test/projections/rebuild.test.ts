@@ -81,7 +81,8 @@ describe('projection rebuild', () => {
     const gens = await s.runtime.reads.generations();
     expect(gens.every((g) => g.status === 'active' && g.generation === 2)).toBe(true);
     expect(await dumpAll()).toEqual(live);
-    expect(await me(active.access_token)).toBe(200);
+    // Served from the new generation (tokens here live 2 s, so ask with a fresh one).
+    expect(await me((await password()).access_token)).toBe(200);
     expect(await me(revoked.access_token)).toBe(401);
     } finally {
       s = saved;

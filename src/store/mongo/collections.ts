@@ -1,6 +1,6 @@
 import { MongoServerError, type Collection, type Db } from 'mongodb';
 import type { ProjectionName } from '../read-store.js';
-import type { ClientDoc, CodeDoc, GenerationsDoc, ScopeDoc, TokenDoc, UserDoc } from './documents.js';
+import type { CheckpointDoc, ClientDoc, CodeDoc, GenerationsDoc, ScopeDoc, TokenDoc, UserDoc } from './documents.js';
 
 const NAMESPACE_EXISTS = 48;
 
@@ -23,6 +23,10 @@ export function generationCollection<P extends ProjectionName>(db: Db, projectio
 
 export function generationsCollection(db: Db): Collection<GenerationsDoc> {
   return db.collection<GenerationsDoc>('generations');
+}
+
+export function checkpointsCollection(db: Db): Collection<CheckpointDoc> {
+  return db.collection<CheckpointDoc>('checkpoints');
 }
 
 async function createIfMissing(db: Db, name: string): Promise<void> {
@@ -48,4 +52,5 @@ export async function ensureGeneration(db: Db, projection: ProjectionName, gener
 
 export async function ensureGenerationsCollection(db: Db): Promise<void> {
   await createIfMissing(db, 'generations');
+  await createIfMissing(db, 'checkpoints');
 }

@@ -17,15 +17,23 @@ export type TokenDoc = Stored & Omit<TokenView, 'hash'>;
 export type CodeDoc = Stored & Omit<CodeView, 'hash'>;
 /**
  * One document per projection (its `_id`): which generation is active, which are building or
- * retiring, and each one's checkpoint (formatPosition text). One document, so a switch is one
- * atomic update.
+ * retiring. One document, so a switch is one update; only a rebuild writes it.
  */
 export interface GenerationsDoc {
   _id: string;
   active: number;
   building: number[];
   retiring: number[];
-  checkpoints: Record<string, string>;
+}
+
+/**
+ * The checkpoint of one generation (`_id`: `<projection>:<generation>`, position: formatPosition
+ * text), apart from GenerationsDoc so that the projector and a rebuild never write one document
+ * at once (FerretDB applies concurrent updates of one document as read-modify-write).
+ */
+export interface CheckpointDoc {
+  _id: string;
+  position: string;
 }
 
 export const clientFromDoc = (d: ClientDoc): ClientView => ({

@@ -14,7 +14,13 @@ import {
   type UserView,
 } from '../read-store.js';
 import { applyOp } from './apply-ops.js';
-import { ensureGeneration, ensureGenerationsCollection, generationCollection, generationsCollection } from './collections.js';
+import {
+  checkpointsCollection,
+  ensureGeneration,
+  ensureGenerationsCollection,
+  generationCollection,
+  generationsCollection,
+} from './collections.js';
 import { DEFAULT_DB_NAME, databaseFromUrl } from './database-name.js';
 import { clientFromDoc, codeFromDoc, type GenerationsDoc, scopeFromDoc, tokenFromDoc, userFromDoc } from './documents.js';
 import { isDuplicateKey } from './guarded-write.js';
@@ -23,9 +29,14 @@ import { positionKey } from './position-key.js';
 /** How long a process keeps its view of the active generations before asking again. */
 const VIEW_TTL_MS = 500;
 
-function infos(doc: GenerationsDoc): GenerationInfo[] {
+const checkpointId = (projection: string, generation: number) => `${projection}:${generation}`;
+
+function infos(doc: GenerationsDoc, checkpoints: Map<string, string>): GenerationInfo[] {
   const projection = doc._id as ProjectionName;
-  const at = (g: number) => (doc.checkpoints[String(g)] ? parsePosition(doc.checkpoints[String(g)]!) : null);
+  const at = (g: number) => {
+    const p = checkpoints.get(checkpointId(projection, g));
+    return p ? parsePosition(p) : null;
+  };
   return [
     ...doc.building.map((g) => ({ projection, generation: g, status: 'building' as const, checkpoint: at(g) })),
     { projection, generation: doc.active, status: 'active' as const, checkpoint: at(doc.active) },
@@ -51,6 +62,20 @@ export class MongoReadStore implements ReadStore {
 
   private get pointers() {
     return generationsCollection(this.db);
+  }
+
+  private get checkpoints() {
+    return checkpointsCollection(this.db);
+  }
+
+  private async checkpointMap(projection?: ProjectionName): Promise<Map<string, string>> {
+    const filter = projection ? { _id: { $regex: `^${projection}:` } } : {};
+    return new Map((await this.checkpoints.find(filter).toArray()).map((d) => [d._id, d.position]));
+  }
+
+  /** The generations of one projection, with their checkpoints. */
+  private async infosOf(projection: ProjectionName): Promise<GenerationInfo[]> {
+    return infos(await this.pointer(projection), await this.checkpointMap(projection));
   }
 
   private async active(projection: ProjectionName): Promise<number> {
@@ -99,11 +124,14 @@ export class MongoReadStore implements ReadStore {
   }
 
   async generations(): Promise<GenerationInfo[]> {
-    return (await this.pointers.find({}).sort({ _id: 1 }).toArray()).flatMap(infos);
+    const checkpoints = await this.checkpointMap();
+    return (await this.pointers.find({}).sort({ _id: 1 }).toArray()).flatMap((d) => infos(d, checkpoints));
   }
 
   async getCheckpoint(projection: ProjectionName): Promise<Position | null> {
-    return infos(await this.pointer(projection)).find((g) => g.status === 'active')?.checkpoint ?? null;
+    const doc = await this.pointer(projection);
+    const cp = await this.checkpoints.findOne({ _id: checkpointId(projection, doc.active) });
+    return cp ? parsePosition(cp.position) : null;
   }
 
   private async applyTo(info: GenerationInfo, entries: PositionedOps[], checkpoint: Position): Promise<void> {
@@ -113,9 +141,10 @@ export class MongoReadStore implements ReadStore {
       for (const op of entry.ops) await applyOp(this.db, info.projection, info.generation, op, key);
     }
     if (!info.checkpoint || comparePositions(checkpoint, info.checkpoint) > 0) {
-      await this.pointers.updateOne(
-        { _id: info.projection },
-        { $set: { [`checkpoints.${info.generation}`]: formatPosition(checkpoint) } },
+      await this.checkpoints.updateOne(
+        { _id: checkpointId(info.projection, info.generation) },
+        { $set: { position: formatPosition(checkpoint) } },
+        { upsert: true },
       );
     }
   }
@@ -127,7 +156,7 @@ export class MongoReadStore implements ReadStore {
     previous: Position | null,
   ): Promise<GenerationInfo[]> {
     const behind: GenerationInfo[] = [];
-    for (const info of infos(await this.pointer(projection))) {
+    for (const info of await this.infosOf(projection)) {
       if (info.status === 'building') continue;
       if (previous && (!info.checkpoint || comparePositions(info.checkpoint, previous) < 0)) {
         behind.push(info);
@@ -139,7 +168,7 @@ export class MongoReadStore implements ReadStore {
   }
 
   async commitTo(projection: ProjectionName, generation: number, entries: PositionedOps[], checkpoint: Position) {
-    const info = infos(await this.pointer(projection)).find((g) => g.generation === generation);
+    const info = (await this.infosOf(projection)).find((g) => g.generation === generation);
     if (!info) throw new Error(`${projection} has no generation ${generation}`);
     await this.applyTo(info, entries, checkpoint);
   }
@@ -150,12 +179,13 @@ export class MongoReadStore implements ReadStore {
     const next = Math.max(doc.active, ...doc.retiring, ...doc.building) + 1;
     await generationCollection(this.db, projection, next).drop().catch(() => undefined);
     await ensureGeneration(this.db, projection, next);
-    await this.pointers.updateOne({ _id: projection }, { $push: { building: next }, $unset: { [`checkpoints.${next}`]: '' } });
+    await this.checkpoints.deleteOne({ _id: checkpointId(projection, next) });
+    await this.pointers.updateOne({ _id: projection }, { $push: { building: next } });
     return next;
   }
 
   async activate(projection: ProjectionName, generation: number, finalCatchUp: (from: Position | null) => Promise<CatchUp>) {
-    const info = infos(await this.pointer(projection)).find((g) => g.generation === generation && g.status === 'building');
+    const info = (await this.infosOf(projection)).find((g) => g.generation === generation && g.status === 'building');
     if (!info) throw new Error(`${projection} generation ${generation} is not being built`);
     // Without transactions, appends may land between this catch-up and the switch; the live
     // projector sees the new generation behind it and catches it up (ProjectionRunner.catchUp).
@@ -172,10 +202,8 @@ export class MongoReadStore implements ReadStore {
   async dropGeneration(projection: ProjectionName, generation: number): Promise<void> {
     const doc = await this.pointer(projection);
     if (doc.active === generation) throw new Error(`${projection} generation ${generation} is active`);
-    await this.pointers.updateOne(
-      { _id: projection },
-      { $pull: { building: generation, retiring: generation }, $unset: { [`checkpoints.${generation}`]: '' } },
-    );
+    await this.pointers.updateOne({ _id: projection }, { $pull: { building: generation, retiring: generation } });
+    await this.checkpoints.deleteOne({ _id: checkpointId(projection, generation) });
     await generationCollection(this.db, projection, generation).drop().catch(() => undefined);
   }
 
@@ -221,7 +249,7 @@ export async function openMongoReadStore(url: string, opts: MongoReadStoreOption
       await ensureGeneration(db, projection, 1);
       // insertOne, not an upsert with $setOnInsert, which FerretDB 1.x applies only in part.
       await generationsCollection(db)
-        .insertOne({ _id: projection, active: 1, building: [], retiring: [], checkpoints: {} })
+        .insertOne({ _id: projection, active: 1, building: [], retiring: [] })
         .catch((error: unknown) => {
           if (!isDuplicateKey(error)) throw error;
         });
