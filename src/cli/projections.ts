@@ -1,7 +1,7 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { PROJECTORS } from '../projections/all.js';
-import { type RebuildProgress, rebuildProjection } from '../projections/rebuild.js';
+import { dropRetired, type RebuildProgress, rebuildProjection } from '../projections/rebuild.js';
 import { comparePositions, formatPosition, type EventStore, type Position } from '../store/event-store.js';
 import { withRuntime } from './runtime-command.js';
 
@@ -57,13 +57,19 @@ export function projectionCommands(program: Command): void {
         for (const projector of chosen) {
           const started = Date.now();
           const progress = progressReporter(projector.name);
-          const result = await rebuildProjection(events, reads, projector, { onProgress: (p) => progress.update(p) });
+          const result = await rebuildProjection(events, reads, projector, {
+            onProgress: (p) => progress.update(p),
+            retireAfterMs: null,
+          });
           progress.done();
           const seconds = (Date.now() - started) / 1000;
           console.log(
             `${projector.name}: rebuilt generation ${result.generation} from ${result.events} events in ${seconds.toFixed(1)} s`,
           );
         }
+        // Readers look for the active generation every 0.5 s: give them time before the old ones go.
+        await dropRetired(reads, chosen.map((p) => p.name), 2000);
+        console.log('old generations dropped');
       });
     });
 

@@ -14,8 +14,19 @@ export interface RebuildProgress {
 
 export interface RebuildOptions {
   onProgress?: (p: RebuildProgress) => void;
-  /** How long the old generation stays after the switch, for readers that have not switched yet. */
-  retireAfterMs?: number;
+  /**
+   * How long the old generation stays after the switch, for readers that have not switched yet
+   * (they look again every 0.5 s); null leaves it to dropRetired.
+   */
+  retireAfterMs?: number | null;
+}
+
+/** Drops the retiring generations of these projections after a grace period. */
+export async function dropRetired(reads: ReadStore, projections: readonly string[], afterMs: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, afterMs));
+  for (const g of await reads.generations()) {
+    if (projections.includes(g.projection) && g.status === 'retiring') await reads.dropGeneration(g.projection, g.generation);
+  }
 }
 
 /**
@@ -62,9 +73,6 @@ export async function rebuildProjection(
     }
   });
   report();
-  await new Promise((r) => setTimeout(r, retireAfterMs));
-  for (const g of await reads.generations()) {
-    if (g.projection === name && g.status === 'retiring') await reads.dropGeneration(name, g.generation);
-  }
+  if (retireAfterMs !== null) await dropRetired(reads, [name], retireAfterMs);
   return { generation, events: count };
 }
