@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { revokeConsent, userIdByUsername } from '../commands/consent.js';
 import { defineScope } from '../commands/define-scope.js';
 import { FIXTURES, isFixtureName } from '../commands/fixtures.js';
 import { registerClient } from '../commands/register-client.js';
@@ -64,15 +65,27 @@ export function adminCommands(program: Command): void {
       console.log(`client ${clientId} created`);
     });
 
-  program
-    .command('users')
-    .description('manage users')
+  const users = program.command('users').description('manage users');
+  users
     .command('create')
     .argument('<username>')
     .requiredOption('--password <password>', 'the password (prefer OAUTH2_PASSWORD in the environment)')
     .action(async (username: string, o: { password: string }) => {
       const userId = await withRuntime(({ ctx }) => registerUser(ctx, { username, password: o.password }, CLI_META));
       console.log(`user ${username} created (${userId})`);
+    });
+  users
+    .command('revoke-consent')
+    .argument('<username>')
+    .argument('<client_id>')
+    .description('forget what the user allowed the client: its next authorization asks again')
+    .action(async (username: string, clientId: string) => {
+      const revoked = await withRuntime(async ({ ctx }) => {
+        const userId = await userIdByUsername(ctx.events, username);
+        return userId === null ? null : revokeConsent(ctx, { userId, clientId }, CLI_META);
+      });
+      if (revoked === null) program.error(`no user ${username}`);
+      console.log(revoked ? `consent of ${username} for ${clientId} revoked` : `${username} has no remembered consent for ${clientId}`);
     });
 
   program

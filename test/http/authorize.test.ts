@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { revokeConsent, userIdByUsername } from '../../src/commands/consent.js';
 import { registerClient } from '../../src/commands/register-client.js';
 import { s256 } from '../../src/security/tokens.js';
 import { startTestServer, type TestServer } from '../support/app.js';
@@ -12,6 +13,11 @@ beforeAll(async () => {
   await registerClient(s.runtime.ctx, { ...base, clientId: 'codeonly', name: 'Code Only', secret: 'codesecret', redirectUris: ['https://app.example/cb?tenant=7'], grantTypes: ['authorization_code'] }, {});
 });
 afterAll(() => s.close());
+// Allow is remembered (test/http/consent.test.ts): forget it, so that every test sees the consent page.
+afterEach(async () => {
+  const userId = (await userIdByUsername(s.runtime.ctx.events, 'testuser@example.com'))!;
+  for (const clientId of ['testclient', 'codeonly']) await revokeConsent(s.runtime.ctx, { userId, clientId }, {});
+});
 
 const SEED_URL =
   '/web/authorize/?response_type=code&client_id=testclient&redirect_uri=https://www.example.com&state=somestate';

@@ -32,8 +32,27 @@ export function pickParams(fields: Record<string, string | undefined>): Authoriz
   return Object.fromEntries(AUTHORIZATION_PARAMS.map((k) => [k, fields[k]]));
 }
 
+const GO_BACK = 'You can close this page and go back to the application you came from.';
+
+/** A heading and advice in plain words for an error page, by what went wrong. */
+function errorWording(status: number, code: string): { title: string; advice: string } {
+  // A 403 on the pages is always a form whose CSRF token or session is gone (src/http/app.ts).
+  if (status === 403) return { title: 'This form has expired', advice: 'For your safety, forms work for a limited time only.' };
+  if (status === 404) return { title: 'Page not found', advice: GO_BACK };
+  if (status === 429) return { title: 'Too many attempts', advice: 'This pause protects your account from password guessing.' };
+  if (status >= 500 || code === 'server_error' || code === 'temporarily_unavailable') {
+    return { title: 'Something went wrong on our side', advice: 'Please try again in a moment.' };
+  }
+  if (code === 'invalid_client') return { title: 'Unknown application', advice: `${GO_BACK} Nothing was shared with it.` };
+  return {
+    title: 'This request cannot be completed',
+    advice: `${GO_BACK} If this keeps happening, tell its developer the error code below.`,
+  };
+}
+
 export function errorPage(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
-  return reply.code(status).type('text/html; charset=utf-8').send(renderPage('error', { code, message }));
+  const page = renderPage('error', { ...errorWording(status, code), code, message, requestId: reply.request.id });
+  return reply.code(status).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(page);
 }
 
 /**

@@ -20,6 +20,7 @@ export function loginRoutes(app: FastifyInstance, ctx: CommandContext, issuer: s
     if (!user) {
       return reply
         .code(401)
+        .header('Cache-Control', 'no-store')
         .type(html)
         .send(
           renderPage('login', {
@@ -42,7 +43,7 @@ export function loginRoutes(app: FastifyInstance, ctx: CommandContext, issuer: s
       const params = pickParams(singleValued(parseForm(body.request)));
       return reply.redirect(`/web/authorize/?${requestQuery(params)}`, 303);
     }
-    return reply.type(html).send(renderPage('signed-out', {}));
+    return reply.header('Cache-Control', 'no-store').type(html).send(renderPage('signed-out', {}));
   });
 
   app.get('/web/logout', async (_req, reply) => errorPage(reply, 405, 'invalid_request', 'Sign out with the button on the consent page.'));
