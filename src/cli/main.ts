@@ -4,6 +4,7 @@ import { DomainConflict } from '../domain/client.js';
 import { OAuthError } from '../domain/errors.js';
 import { StoreUnreachableError } from '../store/connect.js';
 import { adminCommands } from './admin.js';
+import { auditCommands } from './audit.js';
 import { projectionCommands } from './projections.js';
 import { projector, serve } from './serve.js';
 
@@ -16,6 +17,7 @@ program
 program.command('projector').description('run only the projections').action(projector);
 adminCommands(program);
 projectionCommands(program);
+auditCommands(program);
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof DomainConflict || error instanceof OAuthError || error instanceof StoreUnreachableError) {

@@ -8,6 +8,7 @@ import type { Runtime } from '../composition.js';
 import { OAuthError } from '../domain/errors.js';
 import { sendOAuthError, toOAuthError } from './errors.js';
 import { parseForm } from './form.js';
+import { auditRoutes } from './routes/audit.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { errorPage } from './routes/authorize-request.js';
 import { healthRoutes } from './routes/health.js';
@@ -32,7 +33,8 @@ export const REDACT = [
   '*.client_secret',
   '*.access_token',
   '*.refresh_token',
-  '*.code',
+  // Not '*.code': that would hide every error's code. Request bodies are never logged anyway.
+  'body.code',
   '*.code_verifier',
   '*.token',
 ];
@@ -120,6 +122,7 @@ export function buildApp(runtime: Runtime, logger?: FastifyBaseLogger): FastifyI
     authorizeRoutes(scoped, ctx, config.ISSUER);
     loginRoutes(scoped, ctx, config.ISSUER);
     meRoute(scoped, reads);
+    auditRoutes(scoped, runtime);
     scoped.get('/web/static/style.css', async (_req, reply) =>
       reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(stylesheet),
     );

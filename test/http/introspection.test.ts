@@ -115,7 +115,14 @@ describe('metadata (RFC 8414) and OpenAPI', () => {
     const doc = res.json();
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/.well-known/oauth-authorization-server', '/api/v1/introspect', '/api/v1/revoke', '/api/v1/tokens/'].sort(),
+      [
+        '/.well-known/oauth-authorization-server',
+        '/api/v1/audit/clients/{id}',
+        '/api/v1/audit/grants/{id}',
+        '/api/v1/introspect',
+        '/api/v1/revoke',
+        '/api/v1/tokens/',
+      ].sort(),
     );
     const token = doc.paths['/api/v1/tokens/'].post;
     expect(Object.keys(token.requestBody.content)).toEqual(['application/x-www-form-urlencoded']);
