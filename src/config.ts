@@ -14,6 +14,8 @@ const ConfigSchema = z.object({
   ACCESS_TOKEN_LIFETIME: seconds.default(3600),
   AUTH_CODE_LIFETIME: seconds.default(3600),
   REFRESH_TOKEN_LIFETIME: seconds.default(1209600),
+  /** Seconds after a refresh during which a repeat of it answers the same tokens (0: any repeat is reuse). */
+  REFRESH_REUSE_GRACE: z.coerce.number().int().min(0).max(300).default(10),
   IGNORE_CLIENT_REQUESTED_SCOPE: bool.default(false),
   /** Require PKCE (S256) from every client, not only public ones. */
   REQUIRE_PKCE: bool.default(false),
@@ -26,6 +28,14 @@ const ConfigSchema = z.object({
   STORE_CONNECT_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
   /** /readyz fails when the projections are further behind the log than this. */
   READY_MAX_LAG_SECONDS: seconds.default(30),
+  /** Brute-force throttling: failures counted per window of this many seconds (src/http/throttle.ts). */
+  THROTTLE_WINDOW: seconds.default(300),
+  /** Failed sign-ins (form or password grant) per username per window; 0 turns the limit off. */
+  THROTTLE_USER_FAILURES: z.coerce.number().int().min(0).default(10),
+  /** Failed sign-ins per client IP address per window; 0 turns the limit off. */
+  THROTTLE_IP_FAILURES: z.coerce.number().int().min(0).default(30),
+  /** Failed client authentications per client id per window; 0 turns the limit off. */
+  THROTTLE_CLIENT_FAILURES: z.coerce.number().int().min(0).default(20),
   /** 32+ bytes, hex or base64, for the session cookie; generated into DATA_DIR when unset. */
   SESSION_SECRET: z.string().min(32).optional(),
 });

@@ -1,6 +1,7 @@
 import { OAuthError } from '../domain/errors.js';
 import type { GrantType } from '../domain/events.js';
 import { decoyHash, verifySecret } from '../security/secret-hash.js';
+import { verifiedSecrets } from '../security/verified-secret-cache.js';
 import type { ClientView } from '../store/read-store.js';
 import type { CommandContext } from './context.js';
 
@@ -24,9 +25,11 @@ export async function authenticateClient(ctx: CommandContext, creds: ClientCrede
     if (creds.clientSecret !== undefined && creds.clientSecret !== '') throw failed();
     return client;
   }
-  if (creds.clientSecret === undefined || !(await verifySecret(creds.clientSecret, client.secretHash))) {
-    throw failed();
-  }
+  if (creds.clientSecret === undefined) throw failed();
+  // A secret verified moments ago against this same stored hash skips scrypt (see the cache).
+  if (verifiedSecrets.matches(client.clientId, client.secretHash, creds.clientSecret)) return client;
+  if (!(await verifySecret(creds.clientSecret, client.secretHash))) throw failed();
+  verifiedSecrets.remember(client.clientId, client.secretHash, creds.clientSecret);
   return client;
 }
 

@@ -9,7 +9,7 @@ export interface CommandContext {
   reads: ReadStore;
   config: Pick<
     Config,
-    'ACCESS_TOKEN_LIFETIME' | 'AUTH_CODE_LIFETIME' | 'REFRESH_TOKEN_LIFETIME' | 'IGNORE_CLIENT_REQUESTED_SCOPE' | 'REQUIRE_PKCE'
+    'ACCESS_TOKEN_LIFETIME' | 'AUTH_CODE_LIFETIME' | 'REFRESH_TOKEN_LIFETIME' | 'IGNORE_CLIENT_REQUESTED_SCOPE' | 'REQUIRE_PKCE' | 'REFRESH_REUSE_GRACE'
   >;
   /** Unix seconds. */
   now(): number;

@@ -1,16 +1,39 @@
 import { OAuthError } from '../domain/errors.js';
-import { decideRefresh, evolveGrant, grantStream, initialGrant } from '../domain/grant.js';
+import { decideRefreshAttempt, evolveGrant, grantStream, initialGrant } from '../domain/grant.js';
 import { WrongExpectedRevisionError } from '../store/event-store.js';
 import type { ClientView } from '../store/read-store.js';
+import { open, seal } from '../security/seal.js';
 import { randomToken, sha256Hex } from '../security/tokens.js';
 import { ensureGrantAllowed } from './authenticate-client.js';
 import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
 import type { TokenResponse } from './issue-grant.js';
 import { loadAggregate } from './load.js';
 
+/** The seal's purpose label; the grant id is its authenticated context. */
+const SUCCESSOR = 'refresh successor';
+
+interface SuccessorPair {
+  access_token: string;
+  refresh_token: string;
+}
+
+function openSuccessor(refreshToken: string, grantId: string, sealed: string): SuccessorPair {
+  const text = open(refreshToken, SUCCESSOR, grantId, sealed);
+  const pair = text === null ? null : (JSON.parse(text) as Partial<SuccessorPair>);
+  if (typeof pair?.access_token !== 'string' || typeof pair.refresh_token !== 'string') {
+    // Only a corrupted log gets here: the hash of this token is the one the pair was sealed under.
+    throw new OAuthError('invalid_grant', 'refresh token has already been used');
+  }
+  return { access_token: pair.access_token, refresh_token: pair.refresh_token };
+}
+
 /**
- * RFC 6749 §6, with rotation: the presented refresh token is replaced by a new one. The append is
- * made at the grant stream's revision, so of two concurrent refreshes of one token only one wins.
+ * RFC 6749 §6 with RFC 9700 §4.14 rotation and reuse detection. The presented refresh token is
+ * replaced by a new one, appended at the grant stream's revision so that of concurrent refreshes
+ * of one token exactly one rotates it. The others (and any repeat within REFRESH_REUSE_GRACE
+ * seconds) answer the same successor pair, which the event keeps sealed under the old refresh
+ * token; a rotated token presented later is reuse and revokes the whole grant. A repeat gets the
+ * successor as it was issued, with its scope, whatever `scope` the repeat asks for.
  */
 export async function refreshGrant(
   ctx: CommandContext,
@@ -19,39 +42,65 @@ export async function refreshGrant(
   meta: RequestMeta,
 ): Promise<TokenResponse> {
   ensureGrantAllowed(client, 'refresh_token');
-  if (!params.refreshToken) throw new OAuthError('invalid_request', 'refresh_token is required');
-  const presentedHash = sha256Hex(params.refreshToken);
+  const presented = params.refreshToken;
+  if (!presented) throw new OAuthError('invalid_request', 'refresh_token is required');
+  const presentedHash = sha256Hex(presented);
   const found = await ctx.reads.getToken(presentedHash);
   if (!found || found.kind !== 'refresh') throw new OAuthError('invalid_grant', 'refresh token is invalid');
-  const stream = grantStream(found.grantId);
-  const accessToken = randomToken();
-  const refreshToken = randomToken();
+  const { grantId } = found;
+  const stream = grantStream(grantId);
+  const grace = ctx.config.REFRESH_REUSE_GRACE;
+  const successor: SuccessorPair = { access_token: randomToken(), refresh_token: randomToken() };
+  const sealedSuccessor = grace > 0 ? seal(presented, SUCCESSOR, grantId, JSON.stringify(successor)) : undefined;
   for (;;) {
     const { state, revision } = await loadAggregate(ctx.events, stream, evolveGrant, initialGrant);
     const now = ctx.now();
-    const { events, scope } = decideRefresh(state, found.grantId, {
-      presentedHash,
-      clientId: client.clientId,
-      scope: params.scope,
-      now,
-      access: { hash: sha256Hex(accessToken), expiresAt: now + ctx.config.ACCESS_TOKEN_LIFETIME },
-      refresh: { hash: sha256Hex(refreshToken), expiresAt: now + ctx.config.REFRESH_TOKEN_LIFETIME },
-    });
+    const decision = decideRefreshAttempt(
+      state,
+      grantId,
+      {
+        presentedHash,
+        clientId: client.clientId,
+        scope: params.scope,
+        now,
+        access: { hash: sha256Hex(successor.access_token), expiresAt: now + ctx.config.ACCESS_TOKEN_LIFETIME },
+        refresh: { hash: sha256Hex(successor.refresh_token), expiresAt: now + ctx.config.REFRESH_TOKEN_LIFETIME },
+        ...(sealedSuccessor === undefined ? {} : { sealedSuccessor }),
+      },
+      grace,
+    );
     if (revision === 'no_stream') throw new OAuthError('invalid_grant', 'refresh token is invalid');
+
+    if (decision.outcome === 'repeat') {
+      const pair = openSuccessor(presented, grantId, decision.sealed);
+      // The rotation may be another request's, still on its way to the read models.
+      const last = (await ctx.events.readStream(stream)).at(-1);
+      if (last) await ctx.waitForProjection(last.position);
+      return {
+        ...pair,
+        token_type: 'Bearer',
+        expires_in: Math.max(0, decision.accessExpiresAt - now),
+        scope: decision.scope,
+      };
+    }
+
     try {
       const actor = { clientId: client.clientId, ...(state.userId ? { userId: state.userId } : {}) };
-      const { position } = await ctx.events.append(stream, toNewEvents(events, { ...meta, actor }), revision);
+      const { position } = await ctx.events.append(stream, toNewEvents(decision.events, { ...meta, actor }), revision);
       await ctx.waitForProjection(position);
     } catch (error) {
       if (error instanceof WrongExpectedRevisionError) continue;
       throw error;
     }
+    if (decision.outcome === 'reuse') {
+      throw new OAuthError('invalid_grant', 'refresh token has already been used; the grant is revoked');
+    }
     return {
-      access_token: accessToken,
+      access_token: successor.access_token,
       token_type: 'Bearer',
       expires_in: ctx.config.ACCESS_TOKEN_LIFETIME,
-      scope,
-      refresh_token: refreshToken,
+      scope: decision.scope,
+      refresh_token: successor.refresh_token,
     };
   }
 }

@@ -107,6 +107,12 @@ export const TokenRefreshed = z.object({
   accessExpiresAt: unixSeconds,
   refreshTokenHash: sha256Hex,
   refreshExpiresAt: unixSeconds,
+  /**
+   * Present while a reuse grace window is configured: when the rotation happened, and the new
+   * token pair sealed (AES-256-GCM) under a key derived from the previous refresh token, so that a
+   * repeat of this refresh within the window answers the same pair. Not a usable token at rest.
+   */
+  successor: z.object({ rotatedAt: unixSeconds, sealed: z.string().min(1) }).optional(),
 });
 
 /** A rotated refresh token was presented again (RFC 9700 §4.14): the whole grant is revoked. */

@@ -13,6 +13,22 @@ export interface GrantState {
   refreshTokenHash: string | null;
   refreshExpiresAt: number | null;
   revoked: boolean;
+  /** Every refresh token this grant rotated away from: presenting one again is reuse (RFC 9700 §4.14). */
+  rotatedRefreshTokenHashes: readonly string[];
+  /** The latest rotation, when it sealed its successor: a repeat of it within the grace window gets the same pair. */
+  lastRotation: LastRotation | null;
+}
+
+export interface LastRotation {
+  previousRefreshTokenHash: string;
+  rotatedAt: number;
+  /** The successor pair, sealed under the previous refresh token (see security/seal.ts). */
+  sealed: string;
+  scope: string;
+  accessTokenHash: string;
+  accessExpiresAt: number;
+  /** The successor access token was revoked on its own: a repeat cannot hand it out again. */
+  accessRevoked: boolean;
 }
 
 export const initialGrant: GrantState = {
@@ -24,6 +40,8 @@ export const initialGrant: GrantState = {
   refreshTokenHash: null,
   refreshExpiresAt: null,
   revoked: false,
+  rotatedRefreshTokenHashes: [],
+  lastRotation: null,
 };
 
 export function grantStream(grantId: string): string {
@@ -42,11 +60,34 @@ export function evolveGrant(state: GrantState, e: DomainEvent): GrantState {
         refreshTokenHash: e.data.refreshTokenHash,
         refreshExpiresAt: e.data.refreshExpiresAt,
         revoked: false,
+        rotatedRefreshTokenHashes: [],
+        lastRotation: null,
       };
-    case 'TokenRefreshed':
-      return { ...state, refreshTokenHash: e.data.refreshTokenHash, refreshExpiresAt: e.data.refreshExpiresAt };
-    case 'TokenRevoked':
-      return e.data.tokenHash ? state : { ...state, revoked: true };
+    case 'TokenRefreshed': {
+      const d = e.data;
+      return {
+        ...state,
+        refreshTokenHash: d.refreshTokenHash,
+        refreshExpiresAt: d.refreshExpiresAt,
+        rotatedRefreshTokenHashes: [...state.rotatedRefreshTokenHashes, d.previousRefreshTokenHash],
+        lastRotation: d.successor
+          ? {
+              previousRefreshTokenHash: d.previousRefreshTokenHash,
+              rotatedAt: d.successor.rotatedAt,
+              sealed: d.successor.sealed,
+              scope: d.scope,
+              accessTokenHash: d.accessTokenHash,
+              accessExpiresAt: d.accessExpiresAt,
+              accessRevoked: false,
+            }
+          : null,
+      };
+    }
+    case 'TokenRevoked': {
+      if (!e.data.tokenHash) return { ...state, revoked: true };
+      const last = state.lastRotation;
+      return last && last.accessTokenHash === e.data.tokenHash ? { ...state, lastRotation: { ...last, accessRevoked: true } } : state;
+    }
     default:
       return state;
   }
@@ -59,6 +100,8 @@ export interface RefreshRequest {
   now: number;
   access: { hash: string; expiresAt: number };
   refresh: { hash: string; expiresAt: number };
+  /** The new pair sealed under the presented refresh token; recorded so a repeat can answer it. */
+  sealedSuccessor?: string;
 }
 
 export function decideRefresh(
@@ -84,8 +127,51 @@ export function decideRefresh(
       accessExpiresAt: req.access.expiresAt,
       refreshTokenHash: req.refresh.hash,
       refreshExpiresAt: req.refresh.expiresAt,
+      ...(req.sealedSuccessor === undefined ? {} : { successor: { rotatedAt: req.now, sealed: req.sealedSuccessor } }),
   });
   return { events: [refreshed], scope };
+}
+
+/** What a refresh request comes to, once reuse of a rotated refresh token is told apart from a repeat. */
+export type RefreshDecision =
+  /** The presented token is the current one: rotate it (append `events`). */
+  | { outcome: 'rotate'; events: DomainEvent[]; scope: string }
+  /** A repeat of the latest rotation within the grace window: answer the pair sealed in `sealed`. */
+  | { outcome: 'repeat'; sealed: string; scope: string; accessExpiresAt: number }
+  /** A rotated token presented again: append `events` (the grant is revoked), then refuse. */
+  | { outcome: 'reuse'; events: DomainEvent[] };
+
+/**
+ * RFC 9700 §4.14 refresh token rotation with reuse detection. A refresh token this grant rotated
+ * away from is either a repeat of the latest rotation within `graceSeconds` (concurrent requests,
+ * a retry after a lost response) or reuse: then the whole grant is revoked. Everything else is
+ * decideRefresh's (which refuses what is neither current nor rotated without revoking anything).
+ */
+export function decideRefreshAttempt(
+  state: GrantState,
+  grantId: string,
+  req: RefreshRequest,
+  graceSeconds: number,
+): RefreshDecision {
+  const rotated =
+    state.exists &&
+    !state.revoked &&
+    state.clientId === req.clientId &&
+    state.refreshTokenHash !== req.presentedHash &&
+    state.rotatedRefreshTokenHashes.includes(req.presentedHash);
+  if (!rotated) return { outcome: 'rotate', ...decideRefresh(state, grantId, req) };
+  const last = state.lastRotation;
+  if (last && last.previousRefreshTokenHash === req.presentedHash && req.now < last.rotatedAt + graceSeconds) {
+    if (last.accessRevoked) throw new OAuthError('invalid_grant', 'refresh token has already been used');
+    return { outcome: 'repeat', sealed: last.sealed, scope: last.scope, accessExpiresAt: last.accessExpiresAt };
+  }
+  return {
+    outcome: 'reuse',
+    events: [
+      event('RefreshTokenReuseDetected', { grantId, clientId: state.clientId, presentedRefreshTokenHash: req.presentedHash }),
+      ...decideRevokeGrant(state, grantId, 'refresh_token_reuse'),
+    ],
+  };
 }
 
 export function decideRevokeGrant(

@@ -47,6 +47,8 @@ export function sendOAuthError(req: FastifyRequest, reply: FastifyReply, error: 
   if (error.code === 'invalid_client' && req.headers.authorization !== undefined) {
     reply.header('WWW-Authenticate', 'Basic realm="oauth2", charset="UTF-8"');
   }
-  const body: OAuthErrorBody = { error: error.code, error_description: error.description };
+  // RFC 6749 §5.2: error_description is printable ASCII without `"` and `\`; it may echo input.
+  const description = error.description.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?');
+  const body: OAuthErrorBody = { error: error.code, error_description: description };
   return reply.code(statusOf(error)).header('Cache-Control', 'no-store').send(body);
 }

@@ -18,6 +18,7 @@ const errorResponses = {
   401: { $ref: 'OAuthError#', description: 'client authentication failed' },
   413: { $ref: 'OAuthError#', description: 'body too large' },
   415: { $ref: 'OAuthError#', description: 'unsupported content type' },
+  429: { $ref: 'OAuthError#', description: 'too many failed attempts (temporarily_unavailable); see Retry-After' },
   503: { $ref: 'OAuthError#', description: 'read models lagging; retry' },
 } as const;
 

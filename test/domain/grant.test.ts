@@ -98,6 +98,8 @@ describe('evolveGrant', () => {
       refreshTokenHash: h('b'),
       refreshExpiresAt: NOW + 86_400,
       revoked: false,
+      rotatedRefreshTokenHashes: [],
+      lastRotation: null,
     });
   });
 

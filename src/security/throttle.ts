@@ -1,0 +1,46 @@
+/**
+ * Counts failed attempts per key (a username, an IP, a client id) in fixed windows: the first
+ * failure opens a window of `windowMs`; once `max` failures fall in it, the key is blocked until
+ * the window ends. Only failures are counted, so successful use never uses up a budget. In memory,
+ * per process, at most `maxKeys` keys (the oldest forgotten first). `max` 0 turns it off.
+ */
+export class FailureCounter {
+  private readonly windows = new Map<string, { failures: number; endsAt: number }>();
+
+  constructor(
+    private readonly max: number,
+    private readonly windowMs: number,
+    private readonly clock: () => number = Date.now,
+    private readonly maxKeys = 100_000,
+  ) {}
+
+  /** Seconds until `key` may try again, or null when it is not blocked. */
+  blockedFor(key: string): number | null {
+    if (this.max === 0) return null;
+    const w = this.windows.get(key);
+    const now = this.clock();
+    if (!w || w.endsAt <= now) return null;
+    return w.failures >= this.max ? Math.max(1, Math.ceil((w.endsAt - now) / 1000)) : null;
+  }
+
+  fail(key: string): void {
+    if (this.max === 0) return;
+    const now = this.clock();
+    const w = this.windows.get(key);
+    if (w && w.endsAt > now) {
+      w.failures += 1;
+      return;
+    }
+    this.windows.delete(key);
+    if (this.windows.size >= this.maxKeys) {
+      const oldest = this.windows.keys().next();
+      if (!oldest.done) this.windows.delete(oldest.value);
+    }
+    this.windows.set(key, { failures: 1, endsAt: now + this.windowMs });
+  }
+
+  /** Forgets `key`'s failures (a user who finally signed in starts afresh). */
+  reset(key: string): void {
+    this.windows.delete(key);
+  }
+}

@@ -1,0 +1,53 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Makes repeated client authentication cheap without storing secrets any weaker: secrets stay
+ * scrypt-hashed at rest, and after a secret verified against a client's stored hash, this process
+ * remembers for a short while an HMAC-SHA256 of it under a random key of its own. The next
+ * request presenting the same secret is checked against that MAC (constant time) instead of
+ * paying scrypt again. An entry counts only while the client's stored hash is the one it was
+ * verified against, so a rotated secret drops it; a secret that does not match falls back to
+ * scrypt (and fails there), so the cache never turns a wrong secret into a right one.
+ */
+export class VerifiedSecretCache {
+  private readonly key = randomBytes(32);
+  private readonly entries = new Map<string, { mac: Buffer; secretHash: string; expiresAt: number }>();
+
+  constructor(
+    private readonly ttlMs = 5 * 60_000,
+    private readonly maxEntries = 10_000,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  private mac(clientId: string, secret: string): Buffer {
+    return createHmac('sha256', this.key).update(clientId).update('\0').update(secret).digest();
+  }
+
+  /** True when `secret` is the one last verified for this client against this very `secretHash`. */
+  matches(clientId: string, secretHash: string, secret: string): boolean {
+    const entry = this.entries.get(clientId);
+    if (!entry) return false;
+    if (entry.secretHash !== secretHash || entry.expiresAt <= this.clock()) {
+      this.entries.delete(clientId);
+      return false;
+    }
+    return timingSafeEqual(entry.mac, this.mac(clientId, secret));
+  }
+
+  /** Call only after `secret` verified against `secretHash` with the slow KDF. */
+  remember(clientId: string, secretHash: string, secret: string): void {
+    this.entries.delete(clientId);
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(clientId, { mac: this.mac(clientId, secret), secretHash, expiresAt: this.clock() + this.ttlMs });
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** The process's cache: every client authentication in this process shares it. */
+export const verifiedSecrets = new VerifiedSecretCache();

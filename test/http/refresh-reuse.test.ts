@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerClient } from '../../src/commands/register-client.js';
+import { sha256Hex } from '../../src/security/tokens.js';
+import { startTestServer, type TestServer } from '../support/app.js';
+
+/**
+ * RFC 9700 §4.14 refresh token rotation with reuse detection, over HTTP: a rotated refresh token
+ * presented after the grace window revokes its whole grant; concurrent refreshes and repeats
+ * within the window get the one successor.
+ */
+let s: TestServer;
+const OTHER = `Basic ${Buffer.from('other:othersecret').toString('base64')}`;
+const realNow = () => Math.floor(Date.now() / 1000);
+beforeAll(async () => {
+  s = await startTestServer();
+  await registerClient(
+    s.runtime.ctx,
+    { clientId: 'other', name: 'Other', secret: 'othersecret', redirectUris: [], grantTypes: ['password', 'refresh_token'], allowedScopes: null, resourceServer: false },
+    {},
+  );
+});
+afterAll(() => s.close());
+
+type Tokens = { access_token: string; refresh_token: string; scope: string; expires_in: number; token_type: string };
+const password = async (): Promise<Tokens> =>
+  (await s.token({ grant_type: 'password', username: 'testuser@example.com', password: 'testpassword' })).json();
+const refresh = (refresh_token: string, auth?: string) => s.token({ grant_type: 'refresh_token', refresh_token }, auth);
+const me = async (token: string) => (await s.app.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } })).statusCode;
+const grantIdOf = async (token: string) => (await s.runtime.reads.getToken(sha256Hex(token)))!.grantId;
+const grantEvents = async (grantId: string) => s.runtime.events.readStream(`grant-${grantId}`);
+/** Moves the server's clock; the grace window is measured with it. */
+function clockAhead(seconds: number): () => void {
+  s.runtime.ctx.now = () => realNow() + seconds;
+  return () => {
+    s.runtime.ctx.now = realNow;
+  };
+}
+
+describe('reuse of a rotated refresh token (after the grace window)', () => {
+  it('revokes the whole grant, records RefreshTokenReuseDetected then TokenRevoked, answers invalid_grant', async () => {
+    const first = await password();
+    const grantId = await grantIdOf(first.access_token);
+    const second: Tokens = (await refresh(first.refresh_token)).json();
+    const restore = clockAhead(11);
+    try {
+      const reuse = await refresh(first.refresh_token);
+      expect(reuse.statusCode).toBe(400);
+      expect(reuse.json()).toMatchObject({ error: 'invalid_grant' });
+      expect(reuse.json()).not.toHaveProperty('access_token');
+      // Every token of the family, the current one included, stops working the moment the answer is sent.
+      expect(await me(second.access_token)).toBe(401);
+      expect(await me(first.access_token)).toBe(401);
+      expect((await refresh(second.refresh_token)).json().error).toBe('invalid_grant');
+    } finally {
+      restore();
+    }
+    const types = (await grantEvents(grantId)).map((e) => e.type);
+    expect(types).toEqual(['TokenIssued', 'TokenRefreshed', 'RefreshTokenReuseDetected', 'TokenRevoked']);
+    const [detected, revoked] = (await grantEvents(grantId)).slice(2);
+    expect(detected!.data).toEqual({ grantId, clientId: 'testclient', presentedRefreshTokenHash: sha256Hex(first.refresh_token) });
+    expect(revoked!.data).toEqual({ grantId, clientId: 'testclient', reason: 'refresh_token_reuse' });
+  });
+
+  it('records the reuse once when several reuses race', async () => {
+    const first = await password();
+    const grantId = await grantIdOf(first.access_token);
+    await refresh(first.refresh_token);
+    const restore = clockAhead(11);
+    try {
+      const results = await Promise.all(Array.from({ length: 6 }, () => refresh(first.refresh_token)));
+      for (const r of results) expect(r.json().error).toBe('invalid_grant');
+    } finally {
+      restore();
+    }
+    const types = (await grantEvents(grantId)).map((e) => e.type);
+    expect(types.filter((t) => t === 'RefreshTokenReuseDetected')).toHaveLength(1);
+    expect(types.filter((t) => t === 'TokenRevoked')).toHaveLength(1);
+  });
+
+  it('treats a token two rotations back as reuse even within the grace window', async () => {
+    const first = await password();
+    const second: Tokens = (await refresh(first.refresh_token)).json();
+    const third: Tokens = (await refresh(second.refresh_token)).json();
+    expect((await refresh(first.refresh_token)).json().error).toBe('invalid_grant');
+    expect(await me(third.access_token)).toBe(401);
+  });
+
+  it('does not let another client revoke the grant with a stolen rotated token', async () => {
+    const first = await password();
+    const second: Tokens = (await refresh(first.refresh_token)).json();
+    const restore = clockAhead(11);
+    try {
+      expect((await refresh(first.refresh_token, OTHER)).json().error).toBe('invalid_grant');
+      expect(await me(second.access_token)).toBe(200);
+    } finally {
+      restore();
+    }
+  });
+});
+
+describe('repeats within the grace window (REFRESH_REUSE_GRACE, default 10 s)', () => {
+  it('answer the same successor tokens and leave the grant standing', async () => {
+    const first = await password();
+    const a = await refresh(first.refresh_token);
+    const b = await refresh(first.refresh_token);
+    expect(a.statusCode).toBe(200);
+    expect(b.statusCode).toBe(200);
+    const [x, y] = [a.json() as Tokens, b.json() as Tokens];
+    expect(y.access_token).toBe(x.access_token);
+    expect(y.refresh_token).toBe(x.refresh_token);
+    expect(y).toMatchObject({ token_type: 'Bearer', scope: x.scope });
+    expect(y.expires_in).toBeGreaterThan(3590);
+    expect(b.headers['cache-control']).toBe('no-store');
+    expect(await me(x.access_token)).toBe(200);
+    // The successor goes on rotating as usual.
+    const next = await refresh(x.refresh_token);
+    expect(next.statusCode).toBe(200);
+    expect(next.json().refresh_token).not.toBe(x.refresh_token);
+  });
+
+  it('12 concurrent refreshes of one token all get the one successor; one rotation is recorded', async () => {
+    const first = await password();
+    const grantId = await grantIdOf(first.access_token);
+    const results = await Promise.all(Array.from({ length: 12 }, () => refresh(first.refresh_token)));
+    for (const r of results) expect(r.statusCode).toBe(200);
+    const bodies = results.map((r) => r.json() as Tokens);
+    expect(new Set(bodies.map((t) => t.refresh_token)).size).toBe(1);
+    expect(new Set(bodies.map((t) => t.access_token)).size).toBe(1);
+    const types = (await grantEvents(grantId)).map((e) => e.type);
+    expect(types).toEqual(['TokenIssued', 'TokenRefreshed']);
+    expect(await me(bodies[0]!.access_token)).toBe(200);
+    expect((await refresh(bodies[0]!.refresh_token)).statusCode).toBe(200);
+  });
+
+  it('keep the successor in the log only sealed under the old refresh token', async () => {
+    const first = await password();
+    const grantId = await grantIdOf(first.access_token);
+    const second: Tokens = (await refresh(first.refresh_token)).json();
+    const rotation = (await grantEvents(grantId)).find((e) => e.type === 'TokenRefreshed')!;
+    const stored = JSON.stringify(rotation.data);
+    expect(rotation.data).toMatchObject({ successor: { sealed: expect.stringMatching(/^v1\./), rotatedAt: expect.any(Number) } });
+    for (const raw of [first.refresh_token, second.access_token, second.refresh_token]) {
+      expect(stored).not.toContain(raw);
+      expect(stored).not.toContain(Buffer.from(raw).toString('base64'));
+    }
+  });
+
+  it('give nothing to another client presenting the old token', async () => {
+    const first = await password();
+    await refresh(first.refresh_token);
+    const res = await refresh(first.refresh_token, OTHER);
+    expect(res.json()).toEqual({ error: 'invalid_grant', error_description: expect.any(String) });
+  });
+
+  it('become reuse once the window is over, also after repeats', async () => {
+    const first = await password();
+    const second: Tokens = (await refresh(first.refresh_token)).json();
+    expect((await refresh(first.refresh_token)).statusCode).toBe(200);
+    const restore = clockAhead(10);
+    try {
+      expect((await refresh(first.refresh_token)).json().error).toBe('invalid_grant');
+      expect(await me(second.access_token)).toBe(401);
+    } finally {
+      restore();
+    }
+  });
+});
+
+describe('REFRESH_REUSE_GRACE=0', () => {
+  it('makes any repeat reuse, and seals nothing into the log', async () => {
+    const t = await startTestServer({ REFRESH_REUSE_GRACE: '0' });
+    try {
+      const first = (await t.token({ grant_type: 'password', username: 'testuser@example.com', password: 'testpassword' })).json();
+      const grantId = (await t.runtime.reads.getToken(sha256Hex(first.access_token)))!.grantId;
+      const second = (await t.token({ grant_type: 'refresh_token', refresh_token: first.refresh_token })).json();
+      const again = await t.token({ grant_type: 'refresh_token', refresh_token: first.refresh_token });
+      expect(again.json().error).toBe('invalid_grant');
+      const res = await t.app.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${second.access_token}` } });
+      expect(res.statusCode).toBe(401);
+      const events = await t.runtime.events.readStream(`grant-${grantId}`);
+      expect(events.map((e) => e.type)).toEqual(['TokenIssued', 'TokenRefreshed', 'RefreshTokenReuseDetected', 'TokenRevoked']);
+      expect(events[1]!.data).not.toHaveProperty('successor');
+    } finally {
+      await t.close();
+    }
+  });
+});
