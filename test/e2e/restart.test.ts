@@ -48,7 +48,7 @@ describe('durability across kill -9', () => {
     expect((await post('/api/v1/tokens/', `grant_type=refresh_token&refresh_token=${revoked.refresh_token}`)).body.error).toBe('invalid_grant');
     // The reuse revoked the whole family, its successor included.
     expect((await post('/api/v1/tokens/', `grant_type=refresh_token&refresh_token=${successor.refresh_token}`)).body.error).toBe('invalid_grant');
-    expect(await me(successor.access_token)).toBe(401);
+    expect(await me(successor.access_token!)).toBe(401);
     expect((await post('/api/v1/tokens/', `grant_type=refresh_token&refresh_token=${kept.refresh_token}`)).status).toBe(200);
 
     // The logs of all that traffic hold no credential.

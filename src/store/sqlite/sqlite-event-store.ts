@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import type { Db } from './database.js';
 import {
   type AppendResult,
@@ -59,13 +60,20 @@ function toRecorded(row: EventRow): RecordedEvent {
 
 /**
  * Event store on SQLite. Appends made in the same turn of the event loop are written in one
- * transaction (group commit): one fsync for the lot, and each append still checks its own
- * expected revision, seeing the appends batched before it.
+ * transaction, and an append resolves only once its transaction is on disk: the connection commits
+ * without syncing (synchronous=NORMAL) and the WAL file is then fdatasync'ed on libuv's thread pool,
+ * so the event loop keeps serving while the disk works, and one sync covers every transaction
+ * committed before it started (group commit). Each append still checks its own expected revision,
+ * seeing the appends committed before it. See docs/decisions/0006-async-wal-sync.md.
  */
 export class SqliteEventStore implements EventStore {
   private readonly appended = new EventEmitter();
   private queue: PendingAppend[] = [];
   private flushScheduled = false;
+  /** Committed appends waiting for the next sync of the WAL, and whether a sync is running. */
+  private unsynced: Array<() => void> = [];
+  private syncing = false;
+  private walFd: number | null = null;
   private readonly stmts;
   /** Transactions committed by append: fewer than appends when group commit batches them. */
   commits = 0;
@@ -75,6 +83,8 @@ export class SqliteEventStore implements EventStore {
     private readonly pollIntervalMs = 50,
   ) {
     db.exec(SCHEMA);
+    // Durability comes from syncing the WAL before an append resolves (see the class comment).
+    db.pragma('synchronous = NORMAL');
     this.appended.setMaxListeners(0);
     this.stmts = {
       revision: db.prepare<[string], { r: number | null }>(
@@ -124,12 +134,34 @@ export class SqliteEventStore implements EventStore {
       for (const pending of batch) pending.reject(error);
       return;
     }
-    batch.forEach((pending, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) pending.resolve(outcome.result);
-      else pending.reject(outcome.error);
-    });
+    this.unsynced.push(() =>
+      batch.forEach((pending, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) pending.resolve(outcome.result);
+        else pending.reject(outcome.error);
+      }),
+    );
     if (outcomes.some((o) => o.ok)) this.appended.emit('appended');
+    this.sync();
+  }
+
+  /** Syncs the WAL once for every batch committed so far; batches committed meanwhile wait for the next. */
+  private sync(): void {
+    if (this.syncing || this.unsynced.length === 0) return;
+    this.syncing = true;
+    const settled = this.unsynced;
+    this.unsynced = [];
+    this.walFd ??= openSync(`${this.db.name}-wal`, 'r');
+    fdatasync(this.walFd, (error) => {
+      this.syncing = false;
+      if (error) {
+        // Not known to be on disk: the process must not go on as if it were.
+        this.appended.emit('sync-failed', error);
+        throw error;
+      }
+      for (const resolve of settled) resolve();
+      this.sync();
+    });
   }
 
   private write({ streamId, events, expected }: PendingAppend): AppendResult {
@@ -177,5 +209,8 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     this.appended.emit('close');
+    while (this.syncing || this.unsynced.length > 0 || this.flushScheduled) await new Promise((r) => setTimeout(r, 5));
+    if (this.walFd !== null) closeSync(this.walFd);
+    this.walFd = null;
   }
 }
