@@ -1,5 +1,4 @@
 import csrfProtection from '@fastify/csrf-protection';
-import helmet from '@fastify/helmet';
 import secureSession from '@fastify/secure-session';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -20,6 +19,7 @@ import { meRoute } from './routes/me.js';
 import { revokeRoute } from './routes/revoke.js';
 import { tokenRoute } from './routes/token.js';
 import { oauthErrorSchema } from './schemas.js';
+import { securityHeaders } from './security-headers.js';
 import { sessionKey } from './session-key.js';
 import { registerThrottle } from './throttle.js';
 import { stylesheet } from './views.js';
@@ -57,22 +57,7 @@ export function buildApp(runtime: Runtime, logger?: FastifyBaseLogger): FastifyI
     }
   });
 
-  app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'none'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        // The consent form's answer is a redirect to the client; form-action would block it.
-        formAction: null,
-        scriptSrc: ["'none'"],
-        // Over plain http (a local run) upgrading would send the forms to a port with no TLS.
-        upgradeInsecureRequests: https ? [] : null,
-      },
-    },
-    hsts: https,
-  });
+  securityHeaders(app, https);
   app.register(secureSession, {
     key: sessionKey(config.SESSION_SECRET, config.DATA_DIR),
     cookieName: 'oauth2_session',
