@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { cachedReadStore } from './cached-read-store.js';
 import { connectWithRetry } from './connect.js';
 import { openEsdbEventStore } from './esdb/esdb-event-store.js';
 import type { EventStore } from './event-store.js';
@@ -57,6 +58,7 @@ export async function openStores(
       closers.push(() => void db.close());
     }
     closers.push(() => reads.close());
+    reads = cachedReadStore(reads);
 
     return {
       events,

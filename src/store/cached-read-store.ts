@@ -1,0 +1,68 @@
+import type { ClientView, ReadStore, ScopeView } from './read-store.js';
+
+const MAX_CLIENTS = 10_000;
+
+/**
+ * Keeps clients and scopes, read on every token request and changed rarely, for a short time.
+ * A commit through this store (the projector of this process) forgets them at once; changes
+ * projected by another process are seen within `ttlMs`, as are the active generations.
+ */
+export function cachedReadStore(inner: ReadStore, ttlMs = 500, now: () => number = Date.now): ReadStore {
+  let clients = new Map<string, { value: ClientView | null; at: number }>();
+  let scopes: { value: ScopeView[]; at: number } | null = null;
+  const forget = (projection: string) => {
+    if (projection === 'clients') clients = new Map();
+    if (projection === 'scopes') scopes = null;
+  };
+  return {
+    ...bindAll(inner),
+    async getClient(clientId) {
+      const hit = clients.get(clientId);
+      if (hit && now() - hit.at < ttlMs) return hit.value;
+      const value = await inner.getClient(clientId);
+      if (clients.size >= MAX_CLIENTS) clients = new Map();
+      clients.set(clientId, { value, at: now() });
+      return value;
+    },
+    async listScopes() {
+      if (scopes && now() - scopes.at < ttlMs) return scopes.value;
+      const value = await inner.listScopes();
+      scopes = { value, at: now() };
+      return value;
+    },
+    async commit(projection, entries, checkpoint, previous) {
+      const behind = await inner.commit(projection, entries, checkpoint, previous);
+      if (entries.length > 0) forget(projection);
+      return behind;
+    },
+    async commitTo(projection, generation, entries, checkpoint) {
+      await inner.commitTo(projection, generation, entries, checkpoint);
+      forget(projection);
+    },
+    async activate(projection, generation, finalCatchUp) {
+      await inner.activate(projection, generation, finalCatchUp);
+      forget(projection);
+    },
+  };
+}
+
+/** Every method of the store, bound to it, so the decorator can pass the rest through. */
+function bindAll(store: ReadStore): ReadStore {
+  return {
+    getClient: (id) => store.getClient(id),
+    getUserByUsername: (u) => store.getUserByUsername(u),
+    listScopes: () => store.listScopes(),
+    getToken: (h) => store.getToken(h),
+    getCode: (h) => store.getCode(h),
+    generations: () => store.generations(),
+    getCheckpoint: (p) => store.getCheckpoint(p),
+    commit: (p, e, c, prev) => store.commit(p, e, c, prev),
+    commitTo: (p, g, e, c) => store.commitTo(p, g, e, c),
+    createGeneration: (p) => store.createGeneration(p),
+    activate: (p, g, f) => store.activate(p, g, f),
+    dropGeneration: (p, g) => store.dropGeneration(p, g),
+    pruneExpired: (n) => store.pruneExpired(n),
+    dump: (p, g) => store.dump(p, g),
+    close: () => store.close(),
+  };
+}
