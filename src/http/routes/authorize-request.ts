@@ -50,6 +50,28 @@ function errorWording(status: number, code: string): { title: string; advice: st
   };
 }
 
+/** The sign-in form for an authorization request (again, with `error`, after a failed attempt). */
+export function loginPage(
+  reply: FastifyReply,
+  request: AuthorizationRequest,
+  params: AuthorizationParams,
+  failed?: { username: string; error: string },
+): FastifyReply {
+  return reply
+    .code(failed ? 401 : 200)
+    .header('Cache-Control', 'no-store')
+    .type('text/html; charset=utf-8')
+    .send(
+      renderPage('login', {
+        clientName: request.client.name,
+        csrf: reply.generateCsrf(),
+        request: requestQuery(params),
+        username: failed?.username ?? '',
+        error: failed?.error ?? null,
+      }),
+    );
+}
+
 export function errorPage(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
   const page = renderPage('error', { ...errorWording(status, code), code, message, requestId: reply.request.id });
   return reply.code(status).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(page);

@@ -15,7 +15,7 @@ import { redirectTo } from '../redirect.js';
 import { requestMeta } from '../request-meta.js';
 import { type SessionUser, sessionUser } from '../session.js';
 import { renderPage } from '../views.js';
-import { authorizationQuery, pickParams, requestQuery, validateOrAnswer } from './authorize-request.js';
+import { authorizationQuery, loginPage, pickParams, requestQuery, validateOrAnswer } from './authorize-request.js';
 
 const html = 'text/html; charset=utf-8';
 
@@ -98,18 +98,7 @@ export function authorizeRoutes(app: FastifyInstance, ctx: CommandContext, issue
     if (!request) return reply;
     const user = sessionUser(req);
     if (!user) {
-      return reply
-        .header('Cache-Control', 'no-store')
-        .type(html)
-        .send(
-          renderPage('login', {
-            clientName: request.client.name,
-            csrf: reply.generateCsrf(),
-            request: requestQuery(params),
-            username: '',
-            error: null,
-          }),
-        );
+      return loginPage(reply, request, params);
     }
     const names = request.scopes.map((s) => s.name);
     const remembered = remembers(request) ? await loadConsent(ctx, user.userId, request.client.clientId) : null;

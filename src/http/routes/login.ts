@@ -3,7 +3,7 @@ import type { CommandContext } from '../../commands/context.js';
 import { verifyUserPassword } from '../../commands/password-grant.js';
 import { type FormFields, parseForm, singleValued } from '../form.js';
 import { renderPage } from '../views.js';
-import { errorPage, pickParams, requestQuery, validateOrAnswer } from './authorize-request.js';
+import { errorPage, loginPage, pickParams, requestQuery, validateOrAnswer } from './authorize-request.js';
 
 const html = 'text/html; charset=utf-8';
 
@@ -18,19 +18,7 @@ export function loginRoutes(app: FastifyInstance, ctx: CommandContext, issuer: s
     const user =
       body.username && body.password !== undefined ? await verifyUserPassword(ctx, body.username, body.password) : null;
     if (!user) {
-      return reply
-        .code(401)
-        .header('Cache-Control', 'no-store')
-        .type(html)
-        .send(
-          renderPage('login', {
-            clientName: request.client.name,
-            csrf: reply.generateCsrf(),
-            request: requestQuery(params),
-            username: body.username ?? '',
-            error: 'That username and password do not match.',
-          }),
-        );
+      return loginPage(reply, request, params, { username: body.username ?? '', error: 'That username and password do not match.' });
     }
     req.session.set('user', { userId: user.userId, username: user.username });
     return reply.redirect(`/web/authorize/?${requestQuery(params)}`, 303);
