@@ -1,0 +1,80 @@
+// `npm run bench [-- options]`: the measuring harness of issue 7. See --help.
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { mainReport } from './report.mjs'; // first: the report notes the load average at start
+
+const HELP = `npm run bench [-- options]
+
+  (default)          every scenario against our server (embedded SQLite, fsync on), oidc-provider
+                     and a fastify hello-world, interleaved; writes bench/results.md
+  --mongo            also against MongoDB read models (needs MONGODB_URL), as a second table;
+                     with --profile: profile the server on MongoDB read models
+  --scale            1,000 vs --tokens live tokens, start time, rebuild rate, RSS, read-model size;
+                     writes bench/results-scale.md
+  --profile          CPU-profile our server under one scenario (--scenario KEY, default
+                     client_credentials) and print where its time goes; keeps the .cpuprofile
+                     in a temp directory (path printed)
+  --duration N       seconds per measured run (default 10)
+  --rounds N         interleaved rounds; the table shows medians (default 2)
+  --warmup N         seconds of warm-up per scenario (default 2; 0 to skip)
+  --tokens N         live tokens for --scale (default 1000000; try 100000 first)
+`;
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '2' },
+    warmup: { type: 'string', default: '2' },
+    tokens: { type: 'string', default: '1000000' },
+    mongo: { type: 'boolean', default: false },
+    scale: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    scenario: { type: 'string', default: 'client_credentials' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+const number = (name) => {
+  const n = Number(values[name]);
+  if (!Number.isFinite(n) || n < 0) {
+    process.stderr.write(`bench: --${name} must be a number\n`);
+    process.exit(2);
+  }
+  return n;
+};
+const opts = {
+  duration: number('duration'),
+  rounds: Math.max(1, Math.round(number('rounds'))),
+  warmup: number('warmup'),
+  tokens: Math.round(number('tokens')),
+  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+};
+const out = (file) => fileURLToPath(new URL(file, import.meta.url));
+
+const mongoUrl = process.env.MONGODB_URL?.trim();
+if (values.mongo && !mongoUrl) {
+  process.stderr.write('bench: --mongo needs MONGODB_URL (e.g. `export "$(test/support/ferretdb/start.sh)"`)\n');
+  process.exit(2);
+}
+
+if (values.profile) {
+  const { runProfile } = await import('./profile.mjs');
+  await runProfile({ ...opts, scenario: values.scenario, mongoUrl: values.mongo ? mongoUrl : undefined });
+} else if (values.scale) {
+  const { runScale } = await import('./scale.mjs');
+  const report = await runScale(opts);
+  process.stdout.write(`\n${report}\n`);
+  writeFileSync(out('./results-scale.md'), report);
+  process.stderr.write('written to bench/results-scale.md\n');
+} else {
+  const { runTable } = await import('./table.mjs');
+  const result = await runTable({ ...opts, mongoUrl: values.mongo ? mongoUrl : undefined });
+  const report = mainReport(result, opts);
+  process.stdout.write(`\n${report}\n`);
+  writeFileSync(out('./results.md'), report);
+  process.stderr.write('written to bench/results.md\n');
+}

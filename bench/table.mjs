@@ -1,0 +1,139 @@
+// The main comparison: every scenario against our server(s) and the peers, interleaved in rounds
+// (each round runs every scenario once, so all see the same machine state); medians of rounds.
+import { errorCount, measure } from './measure.mjs';
+import { freshStore } from './ours.mjs';
+import { prime, signIn } from './pools.mjs';
+import { startHello, startOidc, startOurs } from './processes.mjs';
+import { OURS, PEERS } from './scenarios.mjs';
+
+const log = (line) => process.stderr.write(`${line}\n`);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+
+/** Pool size for a run of `seconds` at about `rate` req/s, with headroom `margin`. */
+const poolSize = (rate, seconds, margin) => Math.ceil(rate * seconds * margin) + 64;
+
+/** The run order of one round: related scenarios next to each other. */
+function roundOrder(ours) {
+  const byKey = (list, key) => list.find((s) => s.key === key);
+  const mine = (key) => ours.map((t) => ({ scenario: byKey(OURS, key), target: t }));
+  const peer = (key, target) => ({ scenario: byKey(PEERS, key), target });
+  return (peers) => [
+    ...mine('client_credentials'),
+    peer('oidc_client_credentials', peers.oidc),
+    peer('hello', peers.hello),
+    ...mine('introspection'),
+    peer('oidc_introspection', peers.oidc),
+    ...mine('code'),
+    ...mine('refresh'),
+    ...mine('password'),
+    ...mine('revocation'),
+    ...mine('me'),
+  ];
+}
+
+export async function runTable({ duration, rounds, warmup, mongoUrl }) {
+  const stores = [await freshStore()];
+  if (mongoUrl) stores.push(await freshStore({ mongoUrl }));
+  const started = [];
+  try {
+    const ours = [];
+    for (const [i, store] of stores.entries()) {
+      const proc = await startOurs(store.env);
+      started.push(proc);
+      await prime(proc.url);
+      ours.push({
+        name: i === 0 ? 'ours' : 'ours (MongoDB read models)',
+        proc,
+        url: proc.url,
+        session: await signIn(proc.url),
+        stock: { access: [], refresh: [] },
+      });
+    }
+    const hello = await startHello();
+    started.push(hello);
+    const oidc = await startOidc();
+    started.push(oidc);
+    const peers = { hello: { name: 'hello-world', url: hello.url }, oidc: { name: 'oidc-provider', url: oidc.url } };
+    const order = roundOrder(ours)(peers);
+
+    // A pooled scenario's pool is sized from its rate in an earlier round, else from its warm-up
+    // (with more headroom: a 2 s warm-up runs colder), else from client_credentials' on the same
+    // server. A pool spent early still gives a rate, over a shorter run (and the table says so).
+    const seen = { warmup: new Map(), round: new Map() };
+    const expected = ({ scenario, target }) => {
+      const own = `${target.name}/${scenario.key}`;
+      const cc = `${target.name}/client_credentials`;
+      if (seen.round.has(own)) return { rate: seen.round.get(own), margin: 1.3 };
+      if (seen.warmup.get(own) > 0) return { rate: seen.warmup.get(own), margin: 1.6 };
+      return { rate: seen.round.get(cc) ?? seen.warmup.get(cc) ?? 500, margin: 1.3 };
+    };
+    const results = new Map();
+
+    const runOne = async (item, seconds, label) => {
+      const gone = started.find((p) => !p.alive());
+      if (gone) throw new Error(`${gone.name} is no longer running (its output is above); no figures from here on`);
+      const { scenario, target } = item;
+      const key = `${target.name}/${scenario.key}`;
+      const { rate, margin } = expected(item);
+      const n = scenario.pooled ? poolSize(rate, seconds, margin) : 0;
+      const setupStarted = performance.now();
+      let r;
+      let setup = 0;
+      try {
+        const load = await scenario.prepare(target, n);
+        setup = (performance.now() - setupStarted) / 1000;
+        r = await measure(target.url, load, seconds);
+      } catch (error) {
+        // A setup that fails (the server refusing to issue the pool) is this scenario's error.
+        const message = error instanceof Error ? error.message : String(error);
+        log(`${label.padEnd(9)} ${target.name.padEnd(26)} ${scenario.key.padEnd(24)} FAILED: ${message.slice(0, 300)}`);
+        return { rps: 0, p50: NaN, p99: NaN, non2xx: 0, errors: 1, wrong: 0, failures: [`setup: ${message.slice(0, 160)}`], statuses: {}, poolSpent: false, duration: 0 };
+      }
+      const kind = label === 'warm-up' ? seen.warmup : seen.round;
+      kind.set(key, Math.max(r.rps, kind.get(key) ?? 0));
+      const errs = errorCount(r);
+      log(
+        `${label.padEnd(9)} ${target.name.padEnd(26)} ${scenario.key.padEnd(24)} ${r.rps.toFixed(0).padStart(6)} req/s` +
+          `  p50 ${r.p50} ms  p99 ${r.p99} ms${setup >= 0.5 ? `  (setup ${setup.toFixed(1)} s)` : ''}` +
+          `${errs ? `  ERRORS ${errs} ${JSON.stringify(r.statuses)} ${r.failures.join(' | ')}` : ''}` +
+          `${r.poolSpent ? `  (pool of ${n} spent after ${r.duration} s)` : ''}`,
+      );
+      return r;
+    };
+
+    if (warmup > 0) for (const item of order) await runOne(item, warmup, 'warm-up');
+    for (let round = 1; round <= rounds; round++) {
+      for (const item of order) {
+        const r = await runOne(item, duration, `round ${round}`);
+        const key = `${item.target.name}/${item.scenario.key}`;
+        if (!results.has(key)) results.set(key, { target: item.target.name, scenario: item.scenario, runs: [] });
+        results.get(key).runs.push(r);
+      }
+    }
+    const rows = [...results.values()].map(({ target, scenario, runs }) => ({
+      target,
+      key: scenario.key,
+      label: scenario.label,
+      rps: median(runs.map((r) => r.rps)),
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      errors: runs.reduce((sum, r) => sum + errorCount(r), 0),
+      failures: [...new Set(runs.flatMap((r) => r.failures))].slice(0, 3),
+      poolSpent: runs.some((r) => r.poolSpent),
+      perRound: runs.map((r) => r.rps),
+    }));
+    const rss = {
+      ...Object.fromEntries(ours.map((t) => [t.name, t.proc.rssMB()])),
+      'oidc-provider': oidc.rssMB(),
+      'hello-world': hello.rssMB(),
+    };
+    return { rows, targets: ours.map((t) => t.name), rss };
+  } finally {
+    for (const p of started) await p.stop();
+    for (const s of stores) await s.remove();
+  }
+}
