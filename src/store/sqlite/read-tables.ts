@@ -6,6 +6,7 @@ export function tableName(projection: ProjectionName, generation: number): strin
   return `rm_${projection}_g${generation}`;
 }
 
+// Tokens and codes are keyed by a random hash: WITHOUT ROWID keeps one B-tree per table, not two.
 const DDL: Record<ProjectionName, (t: string) => string> = {
   clients: (t) => `CREATE TABLE IF NOT EXISTS ${t} (
     client_id TEXT PRIMARY KEY, name TEXT NOT NULL, secret_hash TEXT, redirect_uris TEXT NOT NULL,
@@ -15,12 +16,20 @@ const DDL: Record<ProjectionName, (t: string) => string> = {
   scopes: (t) => `CREATE TABLE IF NOT EXISTS ${t} (name TEXT PRIMARY KEY, description TEXT NOT NULL, is_default INTEGER NOT NULL)`,
   codes: (t) => `CREATE TABLE IF NOT EXISTS ${t} (
     hash TEXT PRIMARY KEY, grant_id TEXT NOT NULL, client_id TEXT NOT NULL, user_id TEXT NOT NULL,
-    scope TEXT NOT NULL, expires_at INTEGER NOT NULL)`,
+    scope TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID`,
   tokens: (t) => `CREATE TABLE IF NOT EXISTS ${t} (
     hash TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, grant_id TEXT NOT NULL,
     client_id TEXT NOT NULL, user_id TEXT, username TEXT, scope TEXT NOT NULL,
-    issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
-    CREATE INDEX IF NOT EXISTS ${t}_grant ON ${t} (grant_id);
+    issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID`,
+};
+
+/**
+ * Secondary indexes: a rebuild creates them once its rows are in (one sorted build instead of a
+ * random insert per row), before the generation goes live.
+ */
+const INDEXES: Partial<Record<ProjectionName, (t: string) => string>> = {
+  codes: (t) => `CREATE INDEX IF NOT EXISTS ${t}_expiry ON ${t} (expires_at)`,
+  tokens: (t) => `CREATE INDEX IF NOT EXISTS ${t}_grant ON ${t} (grant_id);
     CREATE INDEX IF NOT EXISTS ${t}_expiry ON ${t} (expires_at)`,
 };
 
@@ -32,8 +41,14 @@ const KEY: Record<ProjectionName, string> = {
   tokens: 'hash',
 };
 
-export function createTables(db: Db, projection: ProjectionName, generation: number): void {
+export function createTables(db: Db, projection: ProjectionName, generation: number, { indexes = true } = {}): void {
   db.exec(DDL[projection](tableName(projection, generation)));
+  if (indexes) createIndexes(db, projection, generation);
+}
+
+export function createIndexes(db: Db, projection: ProjectionName, generation: number): void {
+  const ddl = INDEXES[projection];
+  if (ddl) db.exec(ddl(tableName(projection, generation)));
 }
 
 export function dropTables(db: Db, projection: ProjectionName, generation: number): void {

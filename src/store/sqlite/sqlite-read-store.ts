@@ -15,7 +15,7 @@ import {
   type TokenView,
   type UserView,
 } from '../read-store.js';
-import { createTables, dropTables, prepareTable, type TableStatements, tableName } from './read-tables.js';
+import { createIndexes, createTables, dropTables, prepareTable, type TableStatements, tableName } from './read-tables.js';
 
 interface GenerationRow {
   projection: ProjectionName;
@@ -205,7 +205,7 @@ export class SqliteReadStore implements ReadStore {
         }
         const next = Math.max(0, ...rows.map((r) => r.generation)) + 1;
         dropTables(this.db, projection, next);
-        createTables(this.db, projection, next);
+        createTables(this.db, projection, next, { indexes: false });
         this.q.insert.run(projection, next, 'building');
         return next;
       })
@@ -213,6 +213,7 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async activate(projection: ProjectionName, generation: number, finalCatchUp: (from: Position | null) => Promise<CatchUp>) {
+    createIndexes(this.db, projection, generation);
     // Hold the file's write lock while the last events are applied and the pointer moves: no
     // append can commit in between, so the new generation is exactly at the head when it goes live.
     this.db.exec('BEGIN IMMEDIATE');
