@@ -41,7 +41,11 @@ export async function exchangeCode(
     });
     if (revision === 'no_stream') throw new OAuthError('invalid_grant', 'authorization code is invalid');
     try {
-      await ctx.events.append(stream, toNewEvents(decision.events, actor), revision);
+      // A redemption is not awaited to disk: the grant's TokenIssued, appended next, is, and its
+      // sync covers this commit too (see AppendOptions). A replay's record is awaited.
+      await ctx.events.append(stream, toNewEvents(decision.events, actor), revision, {
+        durable: decision.outcome !== 'redeemed',
+      });
     } catch (error) {
       if (error instanceof WrongExpectedRevisionError) continue;
       throw error;

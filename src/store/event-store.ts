@@ -54,8 +54,18 @@ export interface Subscription extends AsyncIterable<SubscriptionBatch> {
   close(): Promise<void>;
 }
 
+export interface AppendOptions {
+  /**
+   * false: resolve once the append is committed (visible, revision checked) without waiting for
+   * it to reach the disk. Only for an append that a later durable append of the same request
+   * follows: the later one's sync covers both, and nothing is answered before it. Stores whose
+   * appends are always durable when acknowledged ignore it.
+   */
+  durable?: boolean;
+}
+
 export interface EventStore {
-  append(streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
+  append(streamId: string, events: NewEvent[], expected: ExpectedRevision, options?: AppendOptions): Promise<AppendResult>;
   /** All events of one stream in revision order; an unknown stream is empty. */
   readStream(streamId: string): Promise<RecordedEvent[]>;
   /** Up to `limit` events after `from` (exclusive; null = from the start), in log order. */

@@ -34,3 +34,19 @@ describe('SqliteEventStore durability', () => {
     expect(all.map((e) => e.streamId)).toEqual(Array.from({ length: 50 }, (_, i) => `g-${i}`));
   });
 });
+
+describe('SqliteEventStore append options', () => {
+  it('resolves a non-durable append once committed: visible and revision-checked at once', async () => {
+    const dir = tempDir();
+    const store = new SqliteEventStore(openDatabase(dir));
+    const ev = { type: 'A', data: {}, metadata: { occurredAt: 'now' } };
+    const first = await store.append('d-1', [ev], 'no_stream', { durable: false });
+    expect(first.nextRevision).toBe(0n);
+    expect(await store.readStream('d-1')).toHaveLength(1);
+    await expect(store.append('d-1', [ev], 'no_stream', { durable: false })).rejects.toThrow(/expected revision/);
+    // A durable append after it covers both.
+    await store.append('d-1', [ev], 0n);
+    await store.close();
+    expect(await new SqliteEventStore(openDatabase(dir)).readStream('d-1')).toHaveLength(2);
+  });
+});

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { closeSync, fdatasync, openSync } from 'node:fs';
 import type { Db } from './database.js';
 import {
+  type AppendOptions,
   type AppendResult,
   type EventStore,
   type ExpectedRevision,
@@ -40,6 +41,7 @@ interface PendingAppend {
   streamId: string;
   events: NewEvent[];
   expected: ExpectedRevision;
+  durable: boolean;
   resolve: (r: AppendResult) => void;
   reject: (e: unknown) => void;
 }
@@ -99,10 +101,10 @@ export class SqliteEventStore implements EventStore {
     };
   }
 
-  append(streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+  append(streamId: string, events: NewEvent[], expected: ExpectedRevision, options: AppendOptions = {}): Promise<AppendResult> {
     if (events.length === 0) return Promise.reject(new Error('append needs at least one event'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ streamId, events, expected, resolve, reject });
+      this.queue.push({ streamId, events, expected, durable: options.durable ?? true, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -134,11 +136,19 @@ export class SqliteEventStore implements EventStore {
       for (const pending of batch) pending.reject(error);
       return;
     }
+    const settle = (pending: PendingAppend, i: number) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) pending.resolve(outcome.result);
+      else pending.reject(outcome.error);
+    };
+    // A failed append is settled at once (nothing of it was written); a committed one once it is
+    // on disk, unless its caller asked only for the commit.
+    batch.forEach((pending, i) => {
+      if (!outcomes[i]!.ok || !pending.durable) settle(pending, i);
+    });
     this.unsynced.push(() =>
       batch.forEach((pending, i) => {
-        const outcome = outcomes[i]!;
-        if (outcome.ok) pending.resolve(outcome.result);
-        else pending.reject(outcome.error);
+        if (outcomes[i]!.ok && pending.durable) settle(pending, i);
       }),
     );
     if (outcomes.some((o) => o.ok)) this.appended.emit('appended');
