@@ -6,6 +6,7 @@ import { openEsdbEventStore } from './esdb/esdb-event-store.js';
 import type { EventStore } from './event-store.js';
 import { openMongoReadStore } from './mongo/mongo-read-store.js';
 import type { ReadStore } from './read-store.js';
+import { startCheckpointer } from './sqlite/checkpointer.js';
 import { openDatabase } from './sqlite/database.js';
 import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
 import { SqliteReadStore } from './sqlite/sqlite-read-store.js';
@@ -40,8 +41,11 @@ export async function openStores(
       }, log, config.STORE_CONNECT_ATTEMPTS);
     } else {
       const db = openDatabase(config.DATA_DIR);
+      db.pragma('wal_autocheckpoint = 0');
+      const checkpointer = startCheckpointer(db.name);
       events = new SqliteEventStore(db);
       closers.push(() => void db.close());
+      closers.push(() => checkpointer.stop());
     }
     closers.push(() => events.close());
 
@@ -54,6 +58,7 @@ export async function openStores(
       // commits skip the fsync the events need (a crash only rolls them back to a checkpoint).
       const db = openDatabase(config.DATA_DIR);
       db.pragma('synchronous = NORMAL');
+      db.pragma('wal_autocheckpoint = 0');
       // 64 MiB of page cache: the token tables' random-key indexes stay in memory longer, which
       // is what a rebuild of a large read model (and a large live one) is bound by.
       db.pragma('cache_size = -65536');
