@@ -73,7 +73,9 @@ export async function refreshGrant(
 
     if (decision.outcome === 'repeat') {
       const pair = openSuccessor(presented, grantId, decision.sealed);
-      // The rotation may be another request's, still on its way to the read models.
+      // The rotation may be another request's, committed but not yet on disk or in the read
+      // models: the pair is handed out only once both hold it.
+      await ctx.events.waitDurable();
       const last = (await ctx.events.readStream(stream)).at(-1);
       if (last) await ctx.waitForProjection(last.position);
       return {

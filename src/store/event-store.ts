@@ -66,6 +66,11 @@ export interface AppendOptions {
 
 export interface EventStore {
   append(streamId: string, events: NewEvent[], expected: ExpectedRevision, options?: AppendOptions): Promise<AppendResult>;
+  /**
+   * Resolves once every event committed so far, by any process, is on disk. A response that hands
+   * out what another request appended (a repeated refresh) waits for this first.
+   */
+  waitDurable(): Promise<void>;
   /** All events of one stream in revision order; an unknown stream is empty. */
   readStream(streamId: string): Promise<RecordedEvent[]>;
   /** Up to `limit` events after `from` (exclusive; null = from the start), in log order. */

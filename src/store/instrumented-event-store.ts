@@ -11,6 +11,7 @@ export function instrumentAppends(store: EventStore, observe: (seconds: number) 
         observe(Number(process.hrtime.bigint() - started) / 1e9);
       }
     },
+    waitDurable: () => store.waitDurable(),
     readStream: (streamId) => store.readStream(streamId),
     readAll: (from, limit) => store.readAll(from, limit),
     headPosition: () => store.headPosition(),

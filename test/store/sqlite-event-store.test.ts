@@ -44,7 +44,8 @@ describe('SqliteEventStore append options', () => {
     expect(first.nextRevision).toBe(0n);
     expect(await store.readStream('d-1')).toHaveLength(1);
     await expect(store.append('d-1', [ev], 'no_stream', { durable: false })).rejects.toThrow(/expected revision/);
-    // A durable append after it covers both.
+    // waitDurable syncs what was committed; a durable append after it covers both anyway.
+    await store.waitDurable();
     await store.append('d-1', [ev], 0n);
     await store.close();
     expect(await new SqliteEventStore(openDatabase(dir)).readStream('d-1')).toHaveLength(2);

@@ -58,6 +58,9 @@ export class EsdbEventStore implements EventStore {
     throw new Error(`no position for ${streamId}@${revision} (server older than 22.6?)`);
   }
 
+  /** EventStoreDB acknowledges and serves only durable writes. */
+  async waitDurable(): Promise<void> {}
+
   async readStream(streamId: string): Promise<RecordedEvent[]> {
     const out: RecordedEvent[] = [];
     try {

@@ -155,6 +155,14 @@ export class SqliteEventStore implements EventStore {
     this.sync();
   }
 
+  /** Always one more sync: fdatasync of the WAL also covers frames another process committed. */
+  waitDurable(): Promise<void> {
+    return new Promise((resolve) => {
+      this.unsynced.push(resolve);
+      this.sync();
+    });
+  }
+
   /** Syncs the WAL once for every batch committed so far; batches committed meanwhile wait for the next. */
   private sync(): void {
     if (this.syncing || this.unsynced.length === 0) return;
