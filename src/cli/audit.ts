@@ -66,6 +66,8 @@ export function auditCommands(program: Command): void {
     .argument('<token-or-grant-id>', 'an access token, refresh token or code (hashed, never printed), a grant id, or - to read it from stdin')
     .description('the whole life of the grant a token belongs to, in order')
     .option('--json', 'a JSON array of events')
+    // A base64url token may begin with '-': take it as the argument, not as an unknown option.
+    .allowUnknownOption()
     .action(async (arg: string, o: { json?: boolean }) => {
       const value = tokenArgument(arg);
       if (value === '') fail('give a token or a grant id');

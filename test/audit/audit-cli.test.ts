@@ -129,6 +129,10 @@ describe('oauth2 audit token', { timeout: 90_000 }, () => {
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('no grant found for that token or grant id');
     expect(res.stderr + res.stdout).not.toContain(unknown);
+    // base64url tokens may begin with '-': one is a token, not an unknown option.
+    const dashed = await audit('token', `-${'y'.repeat(42)}`);
+    expect(dashed.code).toBe(1);
+    expect(dashed.stderr).toContain('no grant found for that token or grant id');
   });
 });
 
