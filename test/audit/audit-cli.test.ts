@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/security/tokens.js';
 import { CLI, oauth2, type ServerProcess, startServer } from '../support/process.js';
 import { childEnv } from '../support/stores.js';
+import type { AuditEntry } from '../../src/audit/entry.js';
 
 /**
  * `oauth2 audit` as an operator runs it: the built CLI, on the DATA_DIR of a running server that
@@ -21,16 +22,6 @@ interface Tokens {
   access_token: string;
   refresh_token?: string;
   scope: string;
-}
-interface Entry {
-  time: string;
-  event: string;
-  stream: string;
-  actor: { clientId?: string; userId?: string };
-  requestId?: string;
-  ip?: string;
-  userAgent?: string;
-  details: Record<string, unknown>;
 }
 interface LiveToken {
   grantId: string;
@@ -101,7 +92,7 @@ describe('oauth2 audit token', { timeout: 90_000 }, () => {
 
   it('finds the same grant from its current access token or its grant id; --json gives the events with request context', async () => {
     expect((await audit('token', refreshed.access_token)).stdout.split('\n')[0]).toBe(`grant ${grantId}`);
-    const entries = await json<Entry[]>('token', grantId);
+    const entries = await json<AuditEntry[]>('token', grantId);
     expect(entries.map((e) => e.event)).toEqual(['TokenIssued', 'TokenRefreshed', 'TokenRevoked']);
     for (const e of entries) {
       expect(Object.keys(e)).toEqual(['time', 'event', 'stream', 'actor', 'requestId', 'ip', 'userAgent', 'details']);
@@ -138,7 +129,7 @@ describe('oauth2 audit token', { timeout: 90_000 }, () => {
 
 describe('oauth2 audit client / user', { timeout: 90_000 }, () => {
   it("lists every event of a client's grants in log order", async () => {
-    const entries = await json<Entry[]>('client', 'testclient');
+    const entries = await json<AuditEntry[]>('client', 'testclient');
     expect(entries.map((e) => e.event)).toEqual(['TokenIssued', 'TokenRefreshed', 'TokenIssued', 'TokenRevoked']);
     expect(entries[2]!.details).toMatchObject({ grantType: 'client_credentials', scope: 'bar', accessToken: short(service.access_token) });
     const human = await audit('client', 'testclient');
@@ -147,21 +138,21 @@ describe('oauth2 audit client / user', { timeout: 90_000 }, () => {
   });
 
   it("lists a user's grants by username, whatever its case, and not the client's own tokens", async () => {
-    const entries = await json<Entry[]>('user', 'TestUser@Example.com');
+    const entries = await json<AuditEntry[]>('user', 'TestUser@Example.com');
     expect(entries.map((e) => e.event)).toEqual(['TokenIssued', 'TokenRefreshed', 'TokenRevoked']);
     expect(entries.every((e) => e.details.grantId === grantId)).toBe(true);
   });
 
   it('keeps what happened between --since and --until', async () => {
-    const entries = await json<Entry[]>('token', grantId);
+    const entries = await json<AuditEntry[]>('token', grantId);
     const [issuedAt, refreshedAt, revokedAt] = entries.map((e) => e.time);
-    expect((await json<Entry[]>('client', 'testclient', '--since', revokedAt!)).map((e) => e.event)).toEqual(['TokenRevoked']);
-    const upToRefresh = await json<Entry[]>('user', 'testuser@example.com', '--since', issuedAt!, '--until', refreshedAt!);
+    expect((await json<AuditEntry[]>('client', 'testclient', '--since', revokedAt!)).map((e) => e.event)).toEqual(['TokenRevoked']);
+    const upToRefresh = await json<AuditEntry[]>('user', 'testuser@example.com', '--since', issuedAt!, '--until', refreshedAt!);
     expect(upToRefresh.map((e) => e.event)).toEqual(['TokenIssued', 'TokenRefreshed']);
   });
 
   it('--as-of: a token revoked at T is live as of T−1 s and not as of T+1 s', async () => {
-    const entries = await json<Entry[]>('token', grantId);
+    const entries = await json<AuditEntry[]>('token', grantId);
     const T = Date.parse(entries.find((e) => e.event === 'TokenRevoked')!.time);
     const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -4,6 +4,7 @@ import { registerClient } from '../../src/commands/register-client.js';
 import { sha256Hex } from '../../src/security/tokens.js';
 import { startTestServer, type TestServer } from '../support/app.js';
 import { checkboxValues, InjectBrowser, redirectParams } from '../support/browser.js';
+import type { AuditEntry } from '../../src/audit/entry.js';
 
 let s: TestServer;
 const AUDITOR = `Basic ${Buffer.from('auditor:auditor-secret').toString('base64')}`;
@@ -75,16 +76,6 @@ afterAll(() => s.close());
 const get = (url: string, token: string | null = auditToken) =>
   s.app.inject({ url, headers: token ? { authorization: `Bearer ${token}` } : {} });
 
-interface Entry {
-  time: string;
-  event: string;
-  stream: string;
-  actor: { clientId?: string; userId?: string };
-  requestId?: string;
-  ip?: string;
-  userAgent?: string;
-  details: Record<string, unknown>;
-}
 
 describe('GET /api/v1/audit/grants/:id', () => {
   it('answers 401 with a Bearer challenge without a token', async () => {
@@ -107,7 +98,7 @@ describe('GET /api/v1/audit/grants/:id', () => {
     const res = await get(`/api/v1/audit/grants/${flow.grantId}`);
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
-    const body = res.json() as { grantId: string; events: Entry[] };
+    const body = res.json() as { grantId: string; events: AuditEntry[] };
     expect(body.grantId).toBe(flow.grantId);
     expect(body.events.map((e) => e.event)).toEqual(['CodeIssued', 'CodeRedeemed', 'TokenIssued', 'TokenRefreshed', 'TokenRevoked']);
     const [issuedCode, , issued, refreshed, revoked] = body.events;
@@ -129,7 +120,7 @@ describe('GET /api/v1/audit/grants/:id', () => {
   });
 
   it('carries the request context of each event: ip, user agent, request id', async () => {
-    const { events } = (await get(`/api/v1/audit/grants/${flow.grantId}`)).json() as { events: Entry[] };
+    const { events } = (await get(`/api/v1/audit/grants/${flow.grantId}`)).json() as { events: AuditEntry[] };
     for (const e of events) {
       expect(e.ip, e.event).toBe('127.0.0.1');
       expect(e.userAgent, e.event).toBeTruthy();
@@ -161,28 +152,28 @@ describe('GET /api/v1/audit/clients/:id', () => {
   it("lists the events of every grant of the client, the auditor's own too", async () => {
     const res = await get('/api/v1/audit/clients/testclient');
     expect(res.statusCode).toBe(200);
-    const { clientId, events } = res.json() as { clientId: string; events: Entry[] };
+    const { clientId, events } = res.json() as { clientId: string; events: AuditEntry[] };
     expect(clientId).toBe('testclient');
     expect(events.filter((e) => e.details.grantId === flow.grantId)).toHaveLength(5);
     expect(events.every((e) => e.details.clientId === 'testclient')).toBe(true);
-    const auditor = (await get('/api/v1/audit/clients/auditor')).json() as { events: Entry[] };
+    const auditor = (await get('/api/v1/audit/clients/auditor')).json() as { events: AuditEntry[] };
     expect(auditor.events.map((e) => [e.event, e.details.grantType, e.details.scope])).toEqual([['TokenIssued', 'client_credentials', 'audit']]);
   });
 
   it('filters with since and until', async () => {
-    const { events } = (await get(`/api/v1/audit/grants/${flow.grantId}`)).json() as { events: Entry[] };
+    const { events } = (await get(`/api/v1/audit/grants/${flow.grantId}`)).json() as { events: AuditEntry[] };
     const refreshedAt = events.find((e) => e.event === 'TokenRefreshed')!.time;
     const res = await get(`/api/v1/audit/clients/testclient?since=${refreshedAt}`);
-    const after = (res.json() as { since: string; events: Entry[] });
+    const after = (res.json() as { since: string; events: AuditEntry[] });
     expect(after.since).toBe(refreshedAt);
     expect(after.events.some((e) => e.event === 'CodeIssued')).toBe(false);
     expect(after.events.filter((e) => e.details.grantId === flow.grantId).map((e) => e.event)).toEqual(['TokenRefreshed', 'TokenRevoked']);
-    const before = (await get(`/api/v1/audit/clients/testclient?until=${events[0]!.time}`)).json() as { events: Entry[] };
+    const before = (await get(`/api/v1/audit/clients/testclient?until=${events[0]!.time}`)).json() as { events: AuditEntry[] };
     expect(before.events.filter((e) => e.details.grantId === flow.grantId).map((e) => e.event)).toEqual(['CodeIssued']);
   });
 
   it('answers the live tokens with as_of', async () => {
-    const { events } = (await get(`/api/v1/audit/grants/${flow.grantId}`)).json() as { events: Entry[] };
+    const { events } = (await get(`/api/v1/audit/grants/${flow.grantId}`)).json() as { events: AuditEntry[] };
     const revokedAt = Date.parse(events.at(-1)!.time);
     const live = async (ms: number) =>
       ((await get(`/api/v1/audit/clients/testclient?as_of=${new Date(ms).toISOString()}`)).json() as { liveTokens: { grantId: string; kind: string; scope: string }[] }).liveTokens.filter(

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { fold } from '../../src/domain/aggregate.js';
-import { OAuthError } from '../../src/domain/errors.js';
 import { type DomainEvent, type EventData, event, parseEvent } from '../../src/domain/events.js';
 import { decideRefreshAttempt, evolveGrant, type GrantState, initialGrant, type RefreshRequest } from '../../src/domain/grant.js';
 import { tokensProjector } from '../../src/projections/tokens.js';
 import type { RecordedEvent } from '../../src/store/event-store.js';
+import { oauthError } from '../support/oauth-error.js';
 
 const h = (c: string) => c.repeat(64);
 const NOW = 1_764_000_000;
@@ -53,16 +53,6 @@ const request = (over: Partial<RefreshRequest> = {}): RefreshRequest => ({
   sealedSuccessor: 'v1.new-sealed-pair',
   ...over,
 });
-
-function oauthError(fn: () => unknown): OAuthError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(OAuthError);
-    return error as OAuthError;
-  }
-  throw new Error('expected an OAuthError, nothing was thrown');
-}
 
 describe('evolveGrant keeps the rotation history', () => {
   it('starts with no rotated token and no last rotation', () => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { fold } from '../../src/domain/aggregate.js';
-import { OAuthError } from '../../src/domain/errors.js';
 import { type DomainEvent, type EventData, event } from '../../src/domain/events.js';
 import {
   decideRefresh,
@@ -11,6 +10,7 @@ import {
   initialGrant,
   type RefreshRequest,
 } from '../../src/domain/grant.js';
+import { oauthError } from '../support/oauth-error.js';
 
 const h = (c: string) => c.repeat(64);
 const NOW = 1_764_000_000;
@@ -65,16 +65,6 @@ const request = (over: Partial<RefreshRequest> = {}): RefreshRequest => ({
   refresh: { hash: h('f'), expiresAt: NOW + 86_500 },
   ...over,
 });
-
-function oauthError(fn: () => unknown): OAuthError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(OAuthError);
-    return error as OAuthError;
-  }
-  throw new Error('expected an OAuthError, nothing was thrown');
-}
 
 describe('grantStream', () => {
   it('names the stream after the grant id', () => {

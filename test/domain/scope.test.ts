@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OAuthError } from '../../src/domain/errors.js';
 import { hasScope, narrowScope, parseScope, resolveScope, type ScopeDefinition } from '../../src/domain/scope.js';
-
-/** Runs fn, expecting an OAuthError; returns it so its code and description can be checked. */
-function oauthError(fn: () => unknown): OAuthError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(OAuthError);
-    return error as OAuthError;
-  }
-  throw new Error('expected an OAuthError, nothing was thrown');
-}
+import { oauthError } from '../support/oauth-error.js';
 
 describe('parseScope', () => {
   it('splits space-delimited scope tokens', () => {
