@@ -6,6 +6,8 @@ import { Metrics } from './metrics.js';
 import { PROJECTORS } from './projections/all.js';
 import { projectionLagSeconds } from './projections/lag.js';
 import { CheckpointWaiter } from './projections/checkpoint-waiter.js';
+import { projectInline } from './projections/inline.js';
+import { startPruning } from './projections/pruner.js';
 import { ProjectionRunner } from './projections/runner.js';
 import type { EventStore, Position } from './store/event-store.js';
 import { instrumentAppends } from './store/instrumented-event-store.js';
@@ -21,8 +23,10 @@ export interface Runtime {
   reads: ReadStore;
   kinds: Stores['kinds'];
   metrics: Metrics;
-  /** The projections, when this process runs them. */
+  /** The projections, when this process runs them on a subscription. */
   runner: ProjectionRunner | null;
+  /** True on the embedded store: every append projects itself, in its own transaction. */
+  inline: boolean;
   /** The position every read model has reached. */
   projectedPosition(): Promise<Position | null>;
   ctx: CommandContext;
@@ -62,24 +66,39 @@ export async function openRuntime(
   const metrics = new Metrics(async () => projectionLagSeconds(stores.events, await projected()));
   const events = instrumentAppends(stores.events, (s) => metrics.appendSeconds.observe(s));
   const checkpoints = new CheckpointWaiter(reads, PROJECTORS.map((p) => p.name));
+  const now = () => Math.floor(Date.now() / 1000);
+  const projectorLog = log.child({ component: 'projector' });
+  const { embedded } = stores;
   let runner: ProjectionRunner | null = null;
+  let stopPruning = () => {};
   try {
-    if (projections) {
-      runner = new ProjectionRunner(events, reads, PROJECTORS, log.child({ component: 'projector' }));
+    if (embedded) {
+      // Every append projects itself (projections/inline.ts); a runner only brings read models
+      // that are behind the log (events appended by an older version) up to its head, once.
+      projectInline(embedded.events, embedded.reads, PROJECTORS, embedded.forget);
+      const catchUp = new ProjectionRunner(stores.events, reads, PROJECTORS, projectorLog, now);
+      await catchUp.start();
+      await catchUp.stop();
+      if (projections) stopPruning = startPruning(reads, projectorLog, now);
+    } else if (projections) {
+      runner = new ProjectionRunner(events, reads, PROJECTORS, projectorLog, now);
       await runner.start();
     }
   } catch (error) {
     await stores.close();
     throw error;
   }
-  projected = async () => runner?.checkpoint ?? checkpoints.reached();
+  if (embedded) projected = () => stores.events.headPosition();
+  else projected = async () => runner?.checkpoint ?? checkpoints.reached();
   const wait = runner ? (p: Position) => runner.waitFor(p) : (p: Position) => checkpoints.waitFor(p);
   const ctx: CommandContext = {
     events,
     reads,
     config,
-    now: () => Math.floor(Date.now() / 1000),
-    waitForProjection: awaitProjection ? (position) => withTimeout(wait(position), PROJECTION_WAIT_MS) : async () => {},
+    now,
+    // Inline projection: an append has resolved only once its rows are committed with it.
+    waitForProjection:
+      awaitProjection && !embedded ? (position) => withTimeout(wait(position), PROJECTION_WAIT_MS) : async () => {},
   };
   return {
     config,
@@ -88,9 +107,11 @@ export async function openRuntime(
     kinds: stores.kinds,
     metrics,
     runner,
+    inline: embedded !== null,
     projectedPosition: projected,
     ctx,
     async close() {
+      stopPruning();
       await runner?.stop();
       await stores.close();
     },

@@ -18,7 +18,8 @@ export function configOrExit(): Config {
 
 /**
  * Runs a short CLI action against the configured stores, then closes them. It only appends events:
- * the server's projections (or `oauth2 projector`) bring them into the read models.
+ * on the embedded store they are projected as they commit; otherwise the server's projections (or
+ * `oauth2 projector`) bring them into the read models.
  */
 export async function withRuntime<T>(action: (runtime: Runtime, log: Logger) => Promise<T>): Promise<T> {
   const config = configOrExit();

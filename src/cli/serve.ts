@@ -44,7 +44,7 @@ export async function serve(options: { apiOnly?: boolean }): Promise<void> {
   const app = buildApp(runtime, log);
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   log.info(
-    { address, issuer: config.ISSUER, stores: runtime.kinds, projections: options.apiOnly ? 'elsewhere' : 'in process' },
+    { address, issuer: config.ISSUER, stores: runtime.kinds, projections: runtime.inline ? 'inline' : options.apiOnly ? 'elsewhere' : 'in process' },
     'oauth2 server listening',
   );
   onSignals(async (signal) => {
@@ -59,7 +59,9 @@ export async function projector(): Promise<void> {
   const config = configOrExit();
   const log = createLogger(config.LOG_LEVEL);
   const runtime = await runtimeOrExit(log, true);
-  log.info({ stores: runtime.kinds }, 'oauth2 projector running');
+  if (runtime.inline) {
+    log.info({ stores: runtime.kinds }, 'oauth2 projector running: the embedded store projects every append as it commits, so this process only prunes expired rows');
+  } else log.info({ stores: runtime.kinds }, 'oauth2 projector running');
   onSignals(async (signal) => {
     log.info({ signal }, 'shutting down');
     await runtime.close();

@@ -1,7 +1,7 @@
 import { comparePositions, type EventStore, type Position } from '../store/event-store.js';
 import type { CatchUp, ReadStore } from '../store/read-store.js';
 import type { Projector } from './projector.js';
-import { projectEvents } from './runner.js';
+import { projectEvents } from './project-events.js';
 
 const PAGE = 2000;
 

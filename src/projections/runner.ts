@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { parseEvent } from '../domain/events.js';
 import {
   comparePositions,
   type EventStore,
@@ -8,7 +7,9 @@ import {
   type Subscription,
 } from '../store/event-store.js';
 import type { GenerationInfo, PositionedOps, ReadStore } from '../store/read-store.js';
+import { opsOf, parseRecorded, projectEvents } from './project-events.js';
 import type { Projector } from './projector.js';
+import { startPruning } from './pruner.js';
 
 interface Waiter {
   position: Position;
@@ -17,19 +18,6 @@ interface Waiter {
 }
 
 const PAGE = 1000;
-/** How often expired tokens and codes are pruned from the read models. */
-const PRUNE_EVERY_MS = 60_000;
-
-/** The operations a projector makes of recorded events, each with its position. */
-export function projectEvents(projector: Projector, events: readonly RecordedEvent[]): PositionedOps[] {
-  const entries: PositionedOps[] = [];
-  for (const recorded of events) {
-    const event = parseEvent(recorded.type, recorded.data);
-    const ops = event ? projector.project(event, recorded) : [];
-    if (ops.length > 0) entries.push({ position: recorded.position, ops });
-  }
-  return entries;
-}
 
 /**
  * Runs the projectors over a catch-up subscription. Each generation of each read model keeps its
@@ -41,7 +29,7 @@ export class ProjectionRunner {
   private waiters: Waiter[] = [];
   private subscription: Subscription | null = null;
   private loop: Promise<void> | null = null;
-  private pruner: NodeJS.Timeout | null = null;
+  private stopPruning: (() => void) | null = null;
   private failure: unknown = null;
   private failureListeners: Array<(error: unknown) => void> = [];
 
@@ -66,7 +54,7 @@ export class ProjectionRunner {
     const head = await this.events.headPosition();
     this.subscription = this.events.subscribeAll(from);
     this.loop = this.follow(this.subscription).catch((error: unknown) => this.fail(error));
-    this.pruner = setInterval(() => void this.prune(), PRUNE_EVERY_MS).unref();
+    this.stopPruning = startPruning(this.reads, this.log, this.now);
     if (head) await this.waitFor(head);
   }
 
@@ -80,8 +68,9 @@ export class ProjectionRunner {
   private async follow(sub: Subscription): Promise<void> {
     for await (const batch of sub) {
       const previous = this.position;
+      const parsed = parseRecorded(batch.events);
       for (const projector of this.projectors) {
-        const entries = projectEvents(projector, batch.events);
+        const entries = opsOf(projector, parsed);
         const behind = await this.reads.commit(projector.name, entries, batch.checkpoint, previous);
         for (const generation of behind) await this.catchUp(projector, generation, batch.checkpoint);
       }
@@ -99,15 +88,6 @@ export class ProjectionRunner {
       if (!last) return;
       await this.reads.commitTo(projector.name, generation.generation, projectEvents(projector, events), last.position);
       from = last.position;
-    }
-  }
-
-  private async prune(): Promise<void> {
-    try {
-      const pruned = await this.reads.pruneExpired(this.now());
-      if (pruned > 0) this.log.debug({ pruned }, 'pruned expired tokens and codes');
-    } catch (error) {
-      this.log.warn({ err: error }, 'pruning failed; will retry');
     }
   }
 
@@ -142,7 +122,7 @@ export class ProjectionRunner {
   }
 
   async stop(): Promise<void> {
-    if (this.pruner) clearInterval(this.pruner);
+    this.stopPruning?.();
     await this.subscription?.close();
     await this.loop;
   }

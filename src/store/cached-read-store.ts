@@ -1,4 +1,4 @@
-import type { ClientView, ReadStore, ScopeView } from './read-store.js';
+import type { ClientView, ProjectionName, ReadStore, ScopeView } from './read-store.js';
 
 const MAX_CLIENTS = 10_000;
 
@@ -7,15 +7,21 @@ const MAX_CLIENTS = 10_000;
  * A commit through this store (the projector of this process) forgets them at once; changes
  * projected by another process are seen within `ttlMs`, as are the active generations.
  */
-export function cachedReadStore(inner: ReadStore, ttlMs = 500, now: () => number = Date.now): ReadStore {
+export function cachedReadStore(
+  inner: ReadStore,
+  ttlMs = 500,
+  now: () => number = Date.now,
+): ReadStore & { forget(projection: ProjectionName): void } {
   let clients = new Map<string, { value: ClientView | null; at: number }>();
   let scopes: { value: ScopeView[]; at: number } | null = null;
-  const forget = (projection: string) => {
+  const forget = (projection: ProjectionName) => {
     if (projection === 'clients') clients = new Map();
     if (projection === 'scopes') scopes = null;
   };
   return {
     ...bindAll(inner),
+    /** For writes that bypass commit (the inline projection). */
+    forget,
     async getClient(clientId) {
       const hit = clients.get(clientId);
       if (hit && now() - hit.at < ttlMs) return hit.value;

@@ -5,9 +5,9 @@ import { connectWithRetry } from './connect.js';
 import { openEsdbEventStore } from './esdb/esdb-event-store.js';
 import type { EventStore } from './event-store.js';
 import { openMongoReadStore } from './mongo/mongo-read-store.js';
-import type { ReadStore } from './read-store.js';
+import type { ProjectionName, ReadStore } from './read-store.js';
 import { startCheckpointer } from './sqlite/checkpointer.js';
-import { openDatabase } from './sqlite/database.js';
+import { type Db, openDatabase } from './sqlite/database.js';
 import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
 import { SqliteReadStore } from './sqlite/sqlite-read-store.js';
 
@@ -16,6 +16,11 @@ export interface Stores {
   reads: ReadStore;
   /** Which adapter serves each port, for logs and /readyz. */
   kinds: { events: 'sqlite' | 'eventstoredb'; reads: 'sqlite' | 'mongodb' };
+  /**
+   * When both ports are embedded: the two adapters, on one connection, for inline projection,
+   * and how to make the read cache forget what it changes.
+   */
+  embedded: { events: SqliteEventStore; reads: SqliteReadStore; forget(projection: ProjectionName): void } | null;
   close(): Promise<void>;
 }
 
@@ -27,6 +32,9 @@ export async function openStores(
   const closers: Array<() => Promise<void> | void> = [];
   try {
     let events: EventStore;
+    let sqliteEvents: SqliteEventStore | null = null;
+    let sqliteReads: SqliteReadStore | null = null;
+    let db: Db | null = null;
     if (config.EVENTSTORE_URL) {
       const url = config.EVENTSTORE_URL;
       events = await connectWithRetry('EventStoreDB', url, async () => {
@@ -40,11 +48,12 @@ export async function openStores(
         }
       }, log, config.STORE_CONNECT_ATTEMPTS);
     } else {
-      const db = openDatabase(config.DATA_DIR);
-      db.pragma('wal_autocheckpoint = 0');
-      const checkpointer = startCheckpointer(db.name);
-      events = new SqliteEventStore(db);
-      closers.push(() => void db.close());
+      const file = openDatabase(config.DATA_DIR);
+      db = file;
+      file.pragma('wal_autocheckpoint = 0');
+      const checkpointer = startCheckpointer(file.name);
+      events = sqliteEvents = new SqliteEventStore(file);
+      closers.push(() => void file.close());
       closers.push(() => checkpointer.stop());
     }
     closers.push(() => events.close());
@@ -54,23 +63,25 @@ export async function openStores(
       const url = config.MONGODB_URL;
       reads = await connectWithRetry('MongoDB', url, () => openMongoReadStore(url), log, config.STORE_CONNECT_ATTEMPTS);
     } else {
-      // The read models have their own connection: they can be rebuilt from the log, so their
-      // commits skip the fsync the events need (a crash only rolls them back to a checkpoint).
-      const db = openDatabase(config.DATA_DIR);
-      db.pragma('synchronous = NORMAL');
-      db.pragma('wal_autocheckpoint = 0');
+      // The read models share the events' connection when the events are here too, so that
+      // they can be projected in the append transaction (projections/inline.ts).
+      const file = db ?? openDatabase(config.DATA_DIR);
+      if (!db) closers.push(() => void file.close());
+      file.pragma('synchronous = NORMAL');
+      file.pragma('wal_autocheckpoint = 0');
       // 64 MiB of page cache: the token tables' random-key indexes stay in memory longer, which
       // is what a rebuild of a large read model (and a large live one) is bound by.
-      db.pragma('cache_size = -65536');
-      reads = new SqliteReadStore(db);
-      closers.push(() => void db.close());
+      file.pragma('cache_size = -65536');
+      reads = sqliteReads = new SqliteReadStore(file);
     }
     closers.push(() => reads.close());
-    reads = cachedReadStore(reads);
+    const cached = cachedReadStore(reads);
 
     return {
       events,
-      reads,
+      reads: cached,
+      embedded:
+        sqliteEvents && sqliteReads ? { events: sqliteEvents, reads: sqliteReads, forget: cached.forget } : null,
       kinds: { events: config.EVENTSTORE_URL ? 'eventstoredb' : 'sqlite', reads: config.MONGODB_URL ? 'mongodb' : 'sqlite' },
       async close() {
         for (const close of closers.reverse()) await close();

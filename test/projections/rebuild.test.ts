@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECTORS } from '../../src/projections/all.js';
-import { projectEvents } from '../../src/projections/runner.js';
+import { projectEvents } from '../../src/projections/project-events.js';
 import { rebuildProjection } from '../../src/projections/rebuild.js';
 import { PROJECTION_NAMES } from '../../src/store/read-store.js';
 import { BASIC, form, startTestServer, type TestServer } from '../support/app.js';

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { closeSync, fdatasync, openSync } from 'node:fs';
+import { timeOrderedId } from '../../security/ids.js';
 import type { Db } from './database.js';
 import {
   type AppendOptions,
@@ -79,6 +79,8 @@ export class SqliteEventStore implements EventStore {
   private readonly stmts;
   /** Transactions committed by append: fewer than appends when group commit batches them. */
   commits = 0;
+  /** Runs inside each append transaction with the events it wrote (see projectInTransaction). */
+  private onWritten: ((written: RecordedEvent[]) => void) | null = null;
 
   constructor(
     private readonly db: Db,
@@ -98,7 +100,28 @@ export class SqliteEventStore implements EventStore {
       stream: db.prepare<[string], EventRow>('SELECT * FROM events WHERE stream_id = ? ORDER BY revision'),
       all: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
       head: db.prepare<[], { p: number | null }>('SELECT max(position) AS p FROM events'),
+      between: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? AND position < ? ORDER BY position'),
+      anyBetween: db.prepare<[number, number], { one: number }>('SELECT 1 AS one FROM events WHERE position > ? AND position < ? LIMIT 1'),
     };
+  }
+
+  /**
+   * Has `project` run inside every append transaction, after the batch's events are written and
+   * before the commit, with those events in log order: read models in the same file then commit
+   * with the events, or not at all (a throw rolls the whole batch back).
+   */
+  projectInTransaction(project: (written: RecordedEvent[]) => void): void {
+    this.onWritten = project;
+  }
+
+  /**
+   * The events strictly between two positions, read on this connection: inside an append
+   * transaction, the log cannot change while they are read.
+   */
+  eventsBetween(after: Position | null, before: Position): RecordedEvent[] {
+    const lo = after === null ? 0 : Number(after.commit);
+    const hi = Number(before.commit);
+    return this.stmts.anyBetween.get(lo, hi) ? this.stmts.between.all(lo, hi).map(toRecorded) : [];
   }
 
   append(streamId: string, events: NewEvent[], expected: ExpectedRevision, options: AppendOptions = {}): Promise<AppendResult> {
@@ -119,14 +142,17 @@ export class SqliteEventStore implements EventStore {
     const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
     try {
       this.db.transaction(() => {
+        const written: RecordedEvent[] = [];
         for (const pending of batch) {
           try {
             // A nested transaction is a savepoint: a failed append leaves no partial rows.
-            outcomes.push({ ok: true, result: this.db.transaction(() => this.write(pending))() });
+            const result = this.db.transaction(() => this.write(pending, written))();
+            outcomes.push({ ok: true, result });
           } catch (error) {
             outcomes.push({ ok: false, error });
           }
         }
+        if (this.onWritten && written.length > 0) this.onWritten(written);
         // IMMEDIATE: take the write lock up front, waiting (busy_timeout) for a writer in
         // another process, instead of failing when a read transaction cannot be upgraded.
       }).immediate();
@@ -182,7 +208,8 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  private write({ streamId, events, expected }: PendingAppend): AppendResult {
+  /** Writes one append; its recorded events join `written` only if all of them were written. */
+  private write({ streamId, events, expected }: PendingAppend, written: RecordedEvent[]): AppendResult {
     const current = this.stmts.revision.get(streamId)?.r ?? null;
     const actual = current === null ? 'no_stream' : BigInt(current);
     const ok =
@@ -193,18 +220,25 @@ export class SqliteEventStore implements EventStore {
     if (!ok) throw new WrongExpectedRevisionError(streamId, expected, actual);
     let revision = current ?? -1;
     let position = 0;
+    const rows: EventRow[] = [];
     for (const e of events) {
       revision += 1;
-      const info = this.stmts.insert.run(
-        e.id ?? randomUUID(),
-        streamId,
+      const row = {
+        position: 0,
+        id: e.id ?? timeOrderedId(),
+        stream_id: streamId,
         revision,
-        e.type,
-        JSON.stringify(e.data),
-        JSON.stringify(e.metadata),
-      );
-      position = Number(info.lastInsertRowid);
+        type: e.type,
+        data: JSON.stringify(e.data),
+        metadata: JSON.stringify(e.metadata),
+      };
+      const info = this.stmts.insert.run(row.id, row.stream_id, row.revision, row.type, row.data, row.metadata);
+      position = row.position = Number(info.lastInsertRowid);
+      rows.push(row);
     }
+    // As a later read gives them back (JSON, not the caller's objects), so a read model built
+    // from these equals one rebuilt from the log.
+    if (this.onWritten) for (const row of rows) written.push(toRecorded(row));
     return { nextRevision: BigInt(revision), position: toPosition(position) };
   }
 

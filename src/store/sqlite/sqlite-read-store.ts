@@ -185,6 +185,27 @@ export class SqliteReadStore implements ReadStore {
       .immediate();
   }
 
+  /**
+   * Inline projection (see projections/inline.ts): applies to every live generation of the
+   * projection, inside the caller's transaction, what `entriesAfter` gives for its checkpoint,
+   * and moves it to `checkpoint`. True if any rows changed.
+   */
+  applyLive(
+    projection: ProjectionName,
+    checkpoint: Position,
+    entriesAfter: (done: Position | null) => PositionedOps[],
+  ): boolean {
+    if (!this.db.inTransaction) throw new Error('applyLive runs inside the append transaction');
+    let changed = false;
+    for (const row of this.q.ofProjection.all(projection)) {
+      if (row.status === 'building') continue;
+      const entries = entriesAfter(row.checkpoint === null ? null : parsePosition(row.checkpoint));
+      changed ||= entries.length > 0;
+      this.applyTo(row, entries, checkpoint);
+    }
+    return changed;
+  }
+
   async commitTo(projection: ProjectionName, generation: number, entries: PositionedOps[], checkpoint: Position) {
     this.db
       .transaction(() => {
