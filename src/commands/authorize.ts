@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { codeStream } from '../domain/authorization-code.js';
 import { OAuthError } from '../domain/errors.js';
 import { event } from '../domain/events.js';
 import { parseScope, resolveScope } from '../domain/scope.js';
+import { timeOrderedId } from '../security/ids.js';
 import type { ClientView, ScopeView, UserView } from '../store/read-store.js';
 
 type User = Pick<UserView, 'userId' | 'username'>;
@@ -145,7 +145,7 @@ export async function issueCode(
   const codeHash = sha256Hex(code);
   const issued = event('CodeIssued', {
     codeHash,
-    grantId: randomUUID(),
+    grantId: timeOrderedId(),
     clientId: request.client.clientId,
     userId: user.userId,
     username: user.username,

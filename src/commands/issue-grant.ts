@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { event, type IssuingGrantType } from '../domain/events.js';
 import { grantStream } from '../domain/grant.js';
+import { timeOrderedId } from '../security/ids.js';
 import { randomToken, sha256Hex } from '../security/tokens.js';
 import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
 
@@ -33,7 +33,7 @@ export async function issueGrant(ctx: CommandContext, grant: NewGrant, meta: Req
   const { ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME } = ctx.config;
   const accessToken = randomToken();
   const refreshToken = grant.withRefreshToken ? randomToken() : null;
-  const grantId = grant.grantId ?? randomUUID();
+  const grantId = grant.grantId ?? timeOrderedId();
   const issued = event('TokenIssued', {
     grantId,
     grantType: grant.grantType,

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { decideClaimUsername, decideRegisterUser, usernameStream } from '../domain/user.js';
 import { DomainConflict } from '../domain/client.js';
+import { timeOrderedId } from '../security/ids.js';
 import { WrongExpectedRevisionError } from '../store/event-store.js';
 import { hashSecret } from '../security/secret-hash.js';
 import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
@@ -12,7 +12,7 @@ export async function registerUser(
   reg: { username: string; password: string },
   meta: RequestMeta,
 ): Promise<string> {
-  const userId = randomUUID();
+  const userId = timeOrderedId();
   const registered = decideRegisterUser({ userId, username: reg.username, passwordHash: await hashSecret(reg.password) });
   const claimStream = usernameStream(reg.username);
   const { events: claims } = await loadAggregate(ctx.events, claimStream, (s: null) => s, null);

@@ -1,8 +1,9 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { randomView } from './random-pool.js';
 
 /** A bearer token, refresh token or authorization code: 256 random bits, base64url. */
 export function randomToken(): string {
-  return randomBytes(32).toString('base64url');
+  return randomView(32).toString('base64url');
 }
 
 /** Tokens and codes are stored and looked up only by this hash. */
