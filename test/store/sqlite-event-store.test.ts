@@ -33,6 +33,22 @@ describe('SqliteEventStore durability', () => {
     const all = await store.readAll(null, 100);
     expect(all.map((e) => e.streamId)).toEqual(Array.from({ length: 50 }, (_, i) => `g-${i}`));
   });
+
+  it('fails one append of a batch wholly, leaving the others committed', async () => {
+    const store = new SqliteEventStore(openDatabase(tempDir()));
+    const ev = (id: string) => ({ id, type: 'A', data: { id }, metadata: { occurredAt: 'now' } });
+    // Event ids are unique: an event with a used id fails its whole append.
+    const results = await Promise.allSettled([
+      store.append('ok-1', [ev('e-1')], 'no_stream'),
+      store.append('two', [ev('e-2'), ev('e-1')], 'no_stream'),
+      store.append('one', [ev('e-1')], 'no_stream'),
+      // e-2 is free again: the failed append's first event was rolled back with it.
+      store.append('ok-2', [ev('e-2')], 'no_stream'),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect(store.commits).toBe(1);
+    expect((await store.readAll(null, 10)).map((e) => `${e.streamId}:${e.id}`)).toEqual(['ok-1:e-1', 'ok-2:e-2']);
+  });
 });
 
 describe('SqliteEventStore append options', () => {

@@ -46,6 +46,8 @@ interface PendingAppend {
   reject: (e: unknown) => void;
 }
 
+type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+
 const toPosition = (n: number): Position => ({ commit: BigInt(n), prepare: BigInt(n) });
 
 function toRecorded(row: EventRow): RecordedEvent {
@@ -77,6 +79,9 @@ export class SqliteEventStore implements EventStore {
   private syncing = false;
   private walFd: number | null = null;
   private readonly stmts;
+  /** The batch's transaction, and each append's savepoint in it: made once, not per call. */
+  private readonly writeBatch;
+  private readonly writeInSavepoint;
   /** Transactions committed by append: fewer than appends when group commit batches them. */
   commits = 0;
   /** Runs inside each append transaction with the events it wrote (see projectInTransaction). */
@@ -90,6 +95,8 @@ export class SqliteEventStore implements EventStore {
     // Durability comes from syncing the WAL before an append resolves (see the class comment).
     db.pragma('synchronous = NORMAL');
     this.appended.setMaxListeners(0);
+    this.writeBatch = db.transaction((batch: PendingAppend[], outcomes: Outcome[]) => this.writeAll(batch, outcomes));
+    this.writeInSavepoint = db.transaction((pending: PendingAppend, written: RecordedEvent[]) => this.write(pending, written));
     this.stmts = {
       revision: db.prepare<[string], { r: number | null }>(
         'SELECT max(revision) AS r FROM events WHERE stream_id = ?',
@@ -103,6 +110,23 @@ export class SqliteEventStore implements EventStore {
       between: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? AND position < ? ORDER BY position'),
       anyBetween: db.prepare<[number, number], { one: number }>('SELECT 1 AS one FROM events WHERE position > ? AND position < ? LIMIT 1'),
     };
+  }
+
+  /** Writes a batch of appends, each on its own, then has them projected; the caller commits. */
+  private writeAll(batch: PendingAppend[], outcomes: Outcome[]): void {
+    const written: RecordedEvent[] = [];
+    for (const pending of batch) {
+      try {
+        // One event is one INSERT, which a failure undoes by itself; several need a savepoint,
+        // so that a failed append leaves no partial rows.
+        const result =
+          pending.events.length === 1 ? this.write(pending, written) : this.writeInSavepoint(pending, written);
+        outcomes.push({ ok: true, result });
+      } catch (error) {
+        outcomes.push({ ok: false, error });
+      }
+    }
+    if (this.onWritten && written.length > 0) this.onWritten(written);
   }
 
   /**
@@ -139,23 +163,11 @@ export class SqliteEventStore implements EventStore {
     this.flushScheduled = false;
     const batch = this.queue;
     this.queue = [];
-    const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
+    const outcomes: Outcome[] = [];
     try {
-      this.db.transaction(() => {
-        const written: RecordedEvent[] = [];
-        for (const pending of batch) {
-          try {
-            // A nested transaction is a savepoint: a failed append leaves no partial rows.
-            const result = this.db.transaction(() => this.write(pending, written))();
-            outcomes.push({ ok: true, result });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
-        if (this.onWritten && written.length > 0) this.onWritten(written);
-        // IMMEDIATE: take the write lock up front, waiting (busy_timeout) for a writer in
-        // another process, instead of failing when a read transaction cannot be upgraded.
-      }).immediate();
+      // IMMEDIATE: take the write lock up front, waiting (busy_timeout) for a writer in
+      // another process, instead of failing when a read transaction cannot be upgraded.
+      this.writeBatch.immediate(batch, outcomes);
       this.commits += 1;
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing of the batch is durable.
