@@ -63,8 +63,8 @@ function toRecorded(row: EventRow): RecordedEvent {
 }
 
 /**
- * Event store on SQLite. Appends made in the same turn of the event loop are written in one
- * transaction, and an append resolves only once its transaction is on disk: the connection commits
+ * Event store on SQLite. Appends queued together (in one turn of the event loop, or while the
+ * previous sync runs) are written in one transaction, and an append resolves only once its transaction is on disk: the connection commits
  * without syncing (synchronous=NORMAL) and the WAL file is then fdatasync'ed on libuv's thread pool,
  * so the event loop keeps serving while the disk works, and one sync covers every transaction
  * committed before it started (group commit). Each append still checks its own expected revision,
@@ -74,6 +74,8 @@ export class SqliteEventStore implements EventStore {
   private readonly appended = new EventEmitter();
   private queue: PendingAppend[] = [];
   private flushScheduled = false;
+  /** Durable appends held back until the running sync ends (see flush). */
+  private flushAfterSync = false;
   /** Committed appends waiting for the next sync of the WAL, and whether a sync is running. */
   private unsynced: Array<() => void> = [];
   private syncing = false;
@@ -161,7 +163,17 @@ export class SqliteEventStore implements EventStore {
 
   private flush(): void {
     this.flushScheduled = false;
+    // While a sync runs, durable appends wait for its end before they commit: they could not be
+    // acknowledged before the next sync anyway, and held back they make fewer, larger commits
+    // (a commit's cost is mostly per transaction, not per event). Appends that need only the
+    // commit go at once, and take the queue with them.
+    if (this.syncing && this.queue.every((p) => p.durable)) {
+      this.flushAfterSync = true;
+      return;
+    }
+    this.flushAfterSync = false;
     const batch = this.queue;
+    if (batch.length === 0) return;
     this.queue = [];
     const outcomes: Outcome[] = [];
     try {
@@ -216,6 +228,7 @@ export class SqliteEventStore implements EventStore {
         throw error;
       }
       for (const resolve of settled) resolve();
+      if (this.flushAfterSync) this.flush();
       this.sync();
     });
   }
@@ -273,7 +286,7 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     this.appended.emit('close');
-    while (this.syncing || this.unsynced.length > 0 || this.flushScheduled) await new Promise((r) => setTimeout(r, 5));
+    while (this.syncing || this.unsynced.length > 0 || this.flushScheduled || this.flushAfterSync) await new Promise((r) => setTimeout(r, 5));
     if (this.walFd !== null) closeSync(this.walFd);
     this.walFd = null;
   }
