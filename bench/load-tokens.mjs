@@ -1,7 +1,7 @@
 // `node bench/load-tokens.mjs COUNT SAMPLE_FILE [SAMPLE_SIZE]` with DATA_DIR set: appends COUNT
 // TokenIssued events (client_credentials tokens of testclient, live for a day) through the event
-// store API of dist, the way the token endpoint does, batched into large group commits. The
-// server projects them when it starts. Writes SAMPLE_SIZE of the tokens, spread over the whole
+// store API of dist, the way the token endpoint does, batched into large group commits (each
+// projected as it commits, as the server does). Writes SAMPLE_SIZE of the tokens, spread over the whole
 // range, to SAMPLE_FILE (JSON) for introspection. Prints {"events":N,"seconds":S}.
 import { writeFileSync } from 'node:fs';
 import { createLogger } from '../dist/cli/logger.js';
@@ -10,8 +10,8 @@ import { openRuntime } from '../dist/composition.js';
 import { loadConfig } from '../dist/config.js';
 import { event } from '../dist/domain/events.js';
 import { grantStream } from '../dist/domain/grant.js';
-import { randomToken, sha256Hex } from '../dist/security/tokens.js';
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../dist/security/ids.js';
+import { randomToken, tokenDigest } from '../dist/security/tokens.js';
 
 const BATCH = 20_000;
 const count = Number(process.argv[2]);
@@ -35,7 +35,7 @@ for (let done = 0; done < count; ) {
   for (let i = 0; i < n; i++) {
     const token = randomToken();
     if ((done + i) % every === 0 && sample.length < sampleSize) sample.push(token);
-    const grantId = randomUUID();
+    const grantId = timeOrderedId();
     const issued = event('TokenIssued', {
       grantId,
       grantType: 'client_credentials',
@@ -43,7 +43,7 @@ for (let done = 0; done < count; ) {
       userId: null,
       username: null,
       scope: 'bar foo qux',
-      accessTokenHash: sha256Hex(token),
+      accessTokenHash: tokenDigest(token),
       accessExpiresAt: expires,
       refreshTokenHash: null,
       refreshExpiresAt: null,

@@ -40,9 +40,12 @@ export type GrantEvent = Extract<DomainEvent, { type: (typeof GRANT_EVENTS)[numb
 export type ConsentEvent = Extract<DomainEvent, { type: (typeof CONSENT_EVENTS)[number] }>;
 export type AuditedEvent = GrantEvent | ConsentEvent;
 
-/** A SHA-256 hex hash as the audit shows it: its first 8 hex characters and an ellipsis. */
+/**
+ * A token's or code's digest as the audit shows it: an ellipsis and its last 8 hex characters
+ * (hash bits; a digest begins with the issuing time, the same for tokens issued together).
+ */
 export function shortHash(hash: string): string {
-  return `${hash.slice(0, 8)}…`;
+  return `…${hash.slice(-8)}`;
 }
 
 const isoSeconds = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString();

@@ -3,7 +3,7 @@ import { parseEvent } from '../domain/events.js';
 import { grantStream } from '../domain/grant.js';
 import { usernameStream } from '../domain/user.js';
 import type { EventStore, Position, RecordedEvent } from '../store/event-store.js';
-import { sha256Hex } from '../security/tokens.js';
+import { tokenDigest } from '../security/tokens.js';
 import type { AuditEntry } from './entry.js';
 import { grantHistory } from './history.js';
 import { liveTracker, type LiveToken } from './live.js';
@@ -54,12 +54,12 @@ export async function loadGrantHistory(events: EventStore, grantId: string): Pro
   return history.length === 0 ? null : history;
 }
 
-/** Grant ids are UUIDs; tokens and codes (43 base64url characters) never look like one. */
+/** Grant ids are UUIDs; tokens and codes (43 or 44 base64url characters) never look like one. */
 const GRANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The grant a token belongs to, from the token itself or a grant id; null when neither is known.
- * A token is looked up by its SHA-256 only (the value itself goes nowhere, not even into a stream
+ * A token is looked up by its digest only (the value itself goes nowhere, not even into a stream
  * name): an authorization code by its stream, an access or refresh token (current or rotated
  * away) by scanning TokenIssued and TokenRefreshed.
  */
@@ -69,7 +69,7 @@ export async function findGrantId(events: EventStore, tokenOrGrantId: string): P
     // A grant whose code was never redeemed has no grant stream, only its CodeIssued.
     return (await loadGrantHistory(events, tokenOrGrantId)) === null ? null : tokenOrGrantId;
   }
-  const hash = sha256Hex(tokenOrGrantId);
+  const hash = tokenDigest(tokenOrGrantId);
   for (const r of await events.readStream(codeStream(hash))) {
     const e = parseEvent(r.type, r.data);
     if (e?.type === 'CodeIssued') return e.data.grantId;

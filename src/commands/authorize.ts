@@ -6,7 +6,7 @@ import { timeOrderedId } from '../security/ids.js';
 import type { ClientView, ScopeView, UserView } from '../store/read-store.js';
 
 type User = Pick<UserView, 'userId' | 'username'>;
-import { randomToken, sha256Hex } from '../security/tokens.js';
+import { randomToken, tokenDigest } from '../security/tokens.js';
 import { ensureGrantAllowed } from './authenticate-client.js';
 import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
 import { issueGrant, type TokenResponse } from './issue-grant.js';
@@ -142,7 +142,7 @@ export async function issueCode(
   meta: RequestMeta,
 ): Promise<string> {
   const code = randomToken();
-  const codeHash = sha256Hex(code);
+  const codeHash = tokenDigest(code);
   const issued = event('CodeIssued', {
     codeHash,
     grantId: timeOrderedId(),

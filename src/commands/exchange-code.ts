@@ -2,7 +2,7 @@ import { codeStream, decideRedeemCode, evolveCode, initialCode } from '../domain
 import { OAuthError } from '../domain/errors.js';
 import { WrongExpectedRevisionError } from '../store/event-store.js';
 import type { ClientView } from '../store/read-store.js';
-import { s256, sha256Hex } from '../security/tokens.js';
+import { s256, tokenDigest } from '../security/tokens.js';
 import { ensureGrantAllowed } from './authenticate-client.js';
 import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
 import { issueGrant, type TokenResponse } from './issue-grant.js';
@@ -27,7 +27,7 @@ export async function exchangeCode(
 ): Promise<TokenResponse> {
   ensureGrantAllowed(client, 'authorization_code');
   if (!req.code) throw new OAuthError('invalid_request', 'code is required');
-  const codeHash = sha256Hex(req.code);
+  const codeHash = tokenDigest(req.code);
   const stream = codeStream(codeHash);
   const actor = { ...meta, actor: { clientId: client.clientId } };
   for (;;) {

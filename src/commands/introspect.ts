@@ -1,4 +1,4 @@
-import { sha256Hex } from '../security/tokens.js';
+import { tokenDigest } from '../security/tokens.js';
 import type { ClientView } from '../store/read-store.js';
 import type { CommandContext } from './context.js';
 
@@ -27,7 +27,7 @@ export async function introspect(
   token: string,
   issuer: string,
 ): Promise<Introspection> {
-  const found = await ctx.reads.getToken(sha256Hex(token));
+  const found = await ctx.reads.getToken(tokenDigest(token));
   if (
     !found ||
     found.status !== 'active' ||

@@ -1,7 +1,7 @@
 import { event, type IssuingGrantType } from '../domain/events.js';
 import { grantStream } from '../domain/grant.js';
 import { timeOrderedId } from '../security/ids.js';
-import { randomToken, sha256Hex } from '../security/tokens.js';
+import { randomToken, tokenDigest } from '../security/tokens.js';
 import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
 
 /** RFC 6749 §5.1 */
@@ -41,9 +41,9 @@ export async function issueGrant(ctx: CommandContext, grant: NewGrant, meta: Req
     userId: grant.userId,
     username: grant.username,
     scope: grant.scope,
-    accessTokenHash: sha256Hex(accessToken),
+    accessTokenHash: tokenDigest(accessToken),
     accessExpiresAt: now + ACCESS_TOKEN_LIFETIME,
-    refreshTokenHash: refreshToken === null ? null : sha256Hex(refreshToken),
+    refreshTokenHash: refreshToken === null ? null : tokenDigest(refreshToken),
     refreshExpiresAt: refreshToken === null ? null : now + REFRESH_TOKEN_LIFETIME,
     ...(grant.codeHash ? { codeHash: grant.codeHash } : {}),
   });

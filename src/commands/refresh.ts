@@ -3,7 +3,7 @@ import { decideRefreshAttempt, evolveGrant, grantStream, initialGrant } from '..
 import { WrongExpectedRevisionError } from '../store/event-store.js';
 import type { ClientView } from '../store/read-store.js';
 import { open, seal } from '../security/seal.js';
-import { randomToken, sha256Hex } from '../security/tokens.js';
+import { randomToken, tokenDigest } from '../security/tokens.js';
 import { ensureGrantAllowed } from './authenticate-client.js';
 import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
 import type { TokenResponse } from './issue-grant.js';
@@ -44,7 +44,7 @@ export async function refreshGrant(
   ensureGrantAllowed(client, 'refresh_token');
   const presented = params.refreshToken;
   if (!presented) throw new OAuthError('invalid_request', 'refresh_token is required');
-  const presentedHash = sha256Hex(presented);
+  const presentedHash = tokenDigest(presented);
   const found = await ctx.reads.getToken(presentedHash);
   if (!found || found.kind !== 'refresh') throw new OAuthError('invalid_grant', 'refresh token is invalid');
   const { grantId } = found;
@@ -63,8 +63,8 @@ export async function refreshGrant(
         clientId: client.clientId,
         scope: params.scope,
         now,
-        access: { hash: sha256Hex(successor.access_token), expiresAt: now + ctx.config.ACCESS_TOKEN_LIFETIME },
-        refresh: { hash: sha256Hex(successor.refresh_token), expiresAt: now + ctx.config.REFRESH_TOKEN_LIFETIME },
+        access: { hash: tokenDigest(successor.access_token), expiresAt: now + ctx.config.ACCESS_TOKEN_LIFETIME },
+        refresh: { hash: tokenDigest(successor.refresh_token), expiresAt: now + ctx.config.REFRESH_TOKEN_LIFETIME },
         ...(sealedSuccessor === undefined ? {} : { sealedSuccessor }),
       },
       grace,

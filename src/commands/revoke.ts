@@ -1,7 +1,7 @@
 import { type EventData, event } from '../domain/events.js';
 import { decideRevokeGrant, evolveGrant, grantStream, initialGrant } from '../domain/grant.js';
 import { WrongExpectedRevisionError } from '../store/event-store.js';
-import { sha256Hex } from '../security/tokens.js';
+import { tokenDigest } from '../security/tokens.js';
 import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
 import { loadAggregate } from './load.js';
 
@@ -34,7 +34,7 @@ export async function revokeToken(
   token: string,
   meta: RequestMeta,
 ): Promise<void> {
-  const found = await ctx.reads.getToken(sha256Hex(token));
+  const found = await ctx.reads.getToken(tokenDigest(token));
   if (!found || found.clientId !== clientId) return;
   if (found.kind === 'refresh') {
     await revokeGrant(ctx, found.grantId, 'revocation_request', meta);

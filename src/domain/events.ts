@@ -4,7 +4,8 @@ import { z } from 'zod';
  * Every event the server records, as zod schemas: events read back from a store are parsed with
  * these, so an old event that no longer fits fails loudly instead of projecting garbage.
  * Evolution rule: add a new event type or an optional field; never change a field's meaning.
- * Tokens and codes appear only as SHA-256 hex hashes; secrets only as scrypt hashes.
+ * Tokens and codes appear only as digests (security/tokens.ts: tokenDigest, SHA-256 based, 64 hex
+ * digits); secrets only as scrypt hashes.
  */
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);

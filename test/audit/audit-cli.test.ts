@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex } from '../../src/security/tokens.js';
+import { tokenDigest } from '../../src/security/tokens.js';
 import { CLI, oauth2, type ServerProcess, startServer } from '../support/process.js';
 import { childEnv } from '../support/stores.js';
 import type { AuditEntry } from '../../src/audit/entry.js';
@@ -16,7 +16,7 @@ import type { AuditEntry } from '../../src/audit/entry.js';
 const env = { DATA_DIR: mkdtempSync(join(tmpdir(), 'oauth2-audit-cli-')), LOG_LEVEL: 'warn' };
 const BASIC = `Basic ${Buffer.from('testclient:testpassword').toString('base64')}`;
 const FULL_HASH = /[0-9a-f]{64}/;
-const short = (token: string) => `${sha256Hex(token).slice(0, 8)}…`;
+const short = (token: string) => `…${tokenDigest(token).slice(-8)}`;
 
 interface Tokens {
   access_token: string;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineScope } from '../../src/commands/define-scope.js';
 import { registerClient } from '../../src/commands/register-client.js';
-import { sha256Hex } from '../../src/security/tokens.js';
+import { tokenDigest } from '../../src/security/tokens.js';
 import { startTestServer, type TestServer } from '../support/app.js';
 import { checkboxValues, InjectBrowser, redirectParams } from '../support/browser.js';
 import type { AuditEntry } from '../../src/audit/entry.js';
@@ -52,7 +52,7 @@ beforeAll(async () => {
   expect(revoke.statusCode).toBe(200);
 
   // The grant id, read from the log the way a reviewer with the token in hand would find it.
-  const accessHash = sha256Hex(tokens.access_token);
+  const accessHash = tokenDigest(tokens.access_token);
   const issued = (await s.runtime.events.readAll(null, 10_000)).find(
     (r) => r.type === 'TokenIssued' && (r.data as { accessTokenHash: string }).accessTokenHash === accessHash,
   )!;
@@ -108,11 +108,11 @@ describe('GET /api/v1/audit/grants/:id', () => {
       redirectUri: 'https://www.example.com',
       scope: 'bar foo qux',
       pkce: false,
-      code: `${sha256Hex(flow.code).slice(0, 8)}…`,
+      code: `…${tokenDigest(flow.code).slice(-8)}`,
     });
-    expect(issued!.details).toMatchObject({ grantType: 'authorization_code', scope: 'bar foo qux', accessToken: `${sha256Hex(flow.tokens.access_token).slice(0, 8)}…` });
+    expect(issued!.details).toMatchObject({ grantType: 'authorization_code', scope: 'bar foo qux', accessToken: `…${tokenDigest(flow.tokens.access_token).slice(-8)}` });
     expect(Date.parse(issued!.details.accessExpiresAt as string) - Date.parse(issued!.time)).toBeGreaterThan(3_590_000);
-    expect(refreshed!.details).toMatchObject({ grantType: 'refresh_token', scope: 'foo', previousRefreshToken: `${sha256Hex(flow.tokens.refresh_token).slice(0, 8)}…` });
+    expect(refreshed!.details).toMatchObject({ grantType: 'refresh_token', scope: 'foo', previousRefreshToken: `…${tokenDigest(flow.tokens.refresh_token).slice(-8)}` });
     expect(revoked!.details).toMatchObject({ reason: 'revocation_request', target: 'grant' });
     expect(revoked!.actor).toEqual({ clientId: 'testclient' });
     const times = body.events.map((e) => Date.parse(e.time));

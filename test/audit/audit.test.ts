@@ -62,7 +62,7 @@ describe('audit entries', () => {
     expect(entry).toEqual({
       time: '2025-03-01T10:00:10.000Z',
       event: 'CodeIssued',
-      stream: `code-${H.code1.slice(0, 8)}…`,
+      stream: `code-…${H.code1.slice(-8)}`,
       actor: { clientId: 'web', userId: 'u-alice' },
       requestId: 'req-2',
       ip: '203.0.113.7',
@@ -75,14 +75,14 @@ describe('audit entries', () => {
         redirectUri: 'https://web.example/cb',
         scope: 'read write',
         pkce: true,
-        code: `${H.code1.slice(0, 8)}…`,
+        code: `…${H.code1.slice(-8)}`,
         expiresAt: '2025-03-01T10:10:10.000Z',
       },
     });
   });
 
   it('shows hashes as 8 hex characters and an ellipsis, and never the sealed successor', () => {
-    expect(shortHash(H.a1)).toBe(`${H.a1.slice(0, 8)}…`);
+    expect(shortHash(H.a1)).toBe(`…${H.a1.slice(-8)}`);
     const all = LOG.map(auditEntry).filter((e) => e !== null);
     const json = JSON.stringify(all);
     expect(json).not.toMatch(FULL_HASH);
@@ -214,7 +214,7 @@ describe('human output', () => {
     const lines = formatEntries(grantHistory(LOG, 'g-1'), ['grantId']);
     expect(lines).toHaveLength(6);
     expect(lines[0]).toBe(
-      `2025-03-01T10:00:10.000Z  CodeIssued                 client=web user=alice  redirectUri=https://web.example/cb scope="read write" pkce=true code=${H.code1.slice(0, 8)}… expiresAt=2025-03-01T10:10:10.000Z ip=203.0.113.7`,
+      `2025-03-01T10:00:10.000Z  CodeIssued                 client=web user=alice  redirectUri=https://web.example/cb scope="read write" pkce=true code=…${H.code1.slice(-8)} expiresAt=2025-03-01T10:10:10.000Z ip=203.0.113.7`,
     );
     // The consent's user id is the actor's: shown once, by name.
     expect(formatEntries(selectGrants(LOG, { clientId: 'web' })).find((l) => l.includes('ConsentGranted'))).toContain('client=web user=alice  scope="read write"');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerClient } from '../../src/commands/register-client.js';
-import { sha256Hex } from '../../src/security/tokens.js';
+import { tokenDigest } from '../../src/security/tokens.js';
 import { startTestServer, type TestServer } from '../support/app.js';
 
 /**
@@ -26,7 +26,7 @@ const password = async (): Promise<Tokens> =>
   (await s.token({ grant_type: 'password', username: 'testuser@example.com', password: 'testpassword' })).json();
 const refresh = (refresh_token: string, auth?: string) => s.token({ grant_type: 'refresh_token', refresh_token }, auth);
 const me = async (token: string) => (await s.app.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } })).statusCode;
-const grantIdOf = async (token: string) => (await s.runtime.reads.getToken(sha256Hex(token)))!.grantId;
+const grantIdOf = async (token: string) => (await s.runtime.reads.getToken(tokenDigest(token)))!.grantId;
 const grantEvents = async (grantId: string) => s.runtime.events.readStream(`grant-${grantId}`);
 /** Moves the server's clock; the grace window is measured with it. */
 function clockAhead(seconds: number): () => void {
@@ -57,7 +57,7 @@ describe('reuse of a rotated refresh token (after the grace window)', () => {
     const types = (await grantEvents(grantId)).map((e) => e.type);
     expect(types).toEqual(['TokenIssued', 'TokenRefreshed', 'RefreshTokenReuseDetected', 'TokenRevoked']);
     const [detected, revoked] = (await grantEvents(grantId)).slice(2);
-    expect(detected!.data).toEqual({ grantId, clientId: 'testclient', presentedRefreshTokenHash: sha256Hex(first.refresh_token) });
+    expect(detected!.data).toEqual({ grantId, clientId: 'testclient', presentedRefreshTokenHash: tokenDigest(first.refresh_token) });
     expect(revoked!.data).toEqual({ grantId, clientId: 'testclient', reason: 'refresh_token_reuse' });
   });
 
@@ -171,7 +171,7 @@ describe('REFRESH_REUSE_GRACE=0', () => {
     const t = await startTestServer({ REFRESH_REUSE_GRACE: '0' });
     try {
       const first = (await t.token({ grant_type: 'password', username: 'testuser@example.com', password: 'testpassword' })).json();
-      const grantId = (await t.runtime.reads.getToken(sha256Hex(first.access_token)))!.grantId;
+      const grantId = (await t.runtime.reads.getToken(tokenDigest(first.access_token)))!.grantId;
       const second = (await t.token({ grant_type: 'refresh_token', refresh_token: first.refresh_token })).json();
       const again = await t.token({ grant_type: 'refresh_token', refresh_token: first.refresh_token });
       expect(again.json().error).toBe('invalid_grant');

@@ -31,7 +31,7 @@ describe('client_credentials grant', () => {
     expect(res.headers['cache-control']).toBe('no-store');
     const body = res.json();
     expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'bar foo qux' });
-    expect(body.access_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(body.access_token).toMatch(/^[A-Za-z0-9_-]{44}$/);
     expect(body).not.toHaveProperty('refresh_token');
   });
 

@@ -33,7 +33,7 @@ describe('password grant', () => {
     expect(res.headers['cache-control']).toBe('no-store');
     const body = res.json();
     expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'bar foo qux' });
-    expect(body.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(body.refresh_token).toMatch(/^[A-Za-z0-9_-]{44}$/);
     expect((await me(body.access_token)).json().username).toBe('testuser@example.com');
   });
 

@@ -7,7 +7,7 @@ import { event } from '../../src/domain/events.js';
 import { projectInline } from '../../src/projections/inline.js';
 import { PROJECTORS } from '../../src/projections/all.js';
 import type { Projector } from '../../src/projections/projector.js';
-import { sha256Hex } from '../../src/security/tokens.js';
+import { tokenDigest } from '../../src/security/tokens.js';
 import { openDatabase } from '../../src/store/sqlite/database.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
 import { SqliteReadStore } from '../../src/store/sqlite/sqlite-read-store.js';
@@ -29,7 +29,7 @@ async function appendUnprojected(dataDir: string, token: string): Promise<void> 
     userId: null,
     username: null,
     scope: '',
-    accessTokenHash: sha256Hex(token),
+    accessTokenHash: tokenDigest(token),
     accessExpiresAt: now + 3600,
     refreshTokenHash: null,
     refreshExpiresAt: null,
