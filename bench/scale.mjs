@@ -85,9 +85,9 @@ export async function runScale({ tokens, duration, rounds, warmup, command }) {
     for (const n of [SMALL, big]) stores.push(await storeWithTokens(n));
     const servers = [];
     for (const store of stores) {
-      // First start: the server projects every event appended so far before it answers.
+      // First start after the load (which projected each batch as it committed: nothing to catch up).
       const first = await startOurs(store.env, { timeoutMs: 4 * 3600_000 });
-      log(`${num(store.n)} tokens: first start, projecting ${num(store.n)} events: ${first.startSeconds.toFixed(1)} s`);
+      log(`${num(store.n)} tokens: first start after loading ${num(store.n)} events: ${first.startSeconds.toFixed(1)} s`);
       await first.stop();
       // The start that counts: the read models are current, nothing to replay.
       const proc = await startOurs(store.env);
@@ -170,8 +170,8 @@ export async function runScale({ tokens, duration, rounds, warmup, command }) {
     const facts = [
       [`server start with ${num(logEvents)} events in the log (spawn → /healthz 200)`, `${b.proc.startSeconds.toFixed(2)} s (with ${num(SMALL)}: ${s.proc.startSeconds.toFixed(2)} s)`, '< 2 s', status(b.proc.startSeconds < 2)],
       [
-        `first start: catch-up projection of ${num(b.store.n)} appended events`,
-        `${b.first.startSeconds.toFixed(1)} s (${num(b.store.n / b.first.startSeconds)} events/s, all 5 projections)`,
+        `first start after the load (its events were projected as they committed)`,
+        `${b.first.startSeconds.toFixed(2)} s`,
         '–',
         '–',
       ],
@@ -200,7 +200,7 @@ export async function runScale({ tokens, duration, rounds, warmup, command }) {
         '–',
       ],
       ['projection lag after the runs', lag.projections.map((p) => `${p.projection} ${p.lagEvents}`).join(', '), '0', status(lag.projections.every((p) => p.lagEvents === '0'))],
-      [`load of ${num(b.store.n)} TokenIssued events through the store API`, `${b.store.loaded.seconds.toFixed(1)} s (${num(b.store.n / b.store.loaded.seconds)} events/s)`, '–', '–'],
+      [`load of ${num(b.store.n)} TokenIssued events through the store API, projected inline`, `${b.store.loaded.seconds.toFixed(1)} s (${num(b.store.n / b.store.loaded.seconds)} events/s)`, '–', '–'],
     ];
     return [
       header(
