@@ -1,9 +1,21 @@
+import { hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { open, seal } from '../../src/security/seal.js';
+import { hkdfSha256, open, seal } from '../../src/security/seal.js';
 
 const SECRET = 'old-refresh-token-0123456789abcdefghijklmno';
 
 describe('seal / open (AES-256-GCM under an HKDF-SHA256 key from a secret)', () => {
+  it('derives the key HKDF does (RFC 5869 test case 1, and crypto.hkdfSync), so earlier seals still open', () => {
+    const ikm = Buffer.alloc(22, 0x0b);
+    const salt = Buffer.from('000102030405060708090a0b0c', 'hex');
+    const info = Buffer.from('f0f1f2f3f4f5f6f7f8f9', 'hex');
+    expect(hkdfSha256(ikm, salt, info).toString('hex')).toBe(
+      '3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf',
+    );
+    const s = Buffer.alloc(16, 3);
+    expect(hkdfSha256(SECRET, s, 'oauth2 seal p')).toEqual(Buffer.from(hkdfSync('sha256', SECRET, s, 'oauth2 seal p', 32)));
+  });
+
   it('opens with the same secret, purpose and context', () => {
     const sealed = seal(SECRET, 'p', 'grant-1', '{"a":1}');
     expect(open(SECRET, 'p', 'grant-1', sealed)).toBe('{"a":1}');
