@@ -58,13 +58,6 @@ export function buildApp(runtime: Runtime, logger?: FastifyBaseLogger): FastifyI
   });
 
   securityHeaders(app, https);
-  app.register(secureSession, {
-    key: sessionKey(config.SESSION_SECRET, config.DATA_DIR),
-    cookieName: 'oauth2_session',
-    expiry: 8 * 3600,
-    cookie: { path: '/', httpOnly: true, sameSite: 'lax', secure: https },
-  });
-  app.register(csrfProtection, { sessionPlugin: '@fastify/secure-session' });
   app.addSchema(oauthErrorSchema);
   app.register(swagger, {
     openapi: {
@@ -104,8 +97,19 @@ export function buildApp(runtime: Runtime, logger?: FastifyBaseLogger): FastifyI
     introspectRoute(scoped, ctx, config.ISSUER);
     metadataRoute(scoped, reads, config.ISSUER);
     scoped.get('/openapi.json', async () => app.swagger());
-    authorizeRoutes(scoped, ctx, config.ISSUER);
-    loginRoutes(scoped, ctx, config.ISSUER);
+    // The sign-in session and its CSRF tokens exist for the pages only: the API routes do not
+    // pay for decoding a cookie they never use.
+    scoped.register(async (web) => {
+      await web.register(secureSession, {
+        key: sessionKey(config.SESSION_SECRET, config.DATA_DIR),
+        cookieName: 'oauth2_session',
+        expiry: 8 * 3600,
+        cookie: { path: '/', httpOnly: true, sameSite: 'lax', secure: https },
+      });
+      await web.register(csrfProtection, { sessionPlugin: '@fastify/secure-session' });
+      authorizeRoutes(web, ctx, config.ISSUER);
+      loginRoutes(web, ctx, config.ISSUER);
+    });
     meRoute(scoped, reads);
     auditRoutes(scoped, runtime);
     scoped.get('/web/static/style.css', async (_req, reply) =>
