@@ -69,8 +69,9 @@ export function buildApp(runtime: Runtime, logger?: FastifyBaseLogger): FastifyI
     hideUntagged: true,
   });
 
-  app.addHook('onSend', async (req, reply) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('X-Request-Id', req.id);
+    done(null, payload);
   });
 
   app.setErrorHandler((error, req, reply) => {

@@ -33,7 +33,8 @@ export function securityHeaders(app: FastifyInstance, https: boolean): void {
     },
     strictTransportSecurity: https,
   });
-  app.addHook('onRequest', async (_req, reply) => {
+  app.addHook('onRequest', (_req, reply, done) => {
     reply.headers(headers);
+    done();
   });
 }

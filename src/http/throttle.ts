@@ -82,33 +82,40 @@ export function registerThrottle(app: FastifyInstance, config: ThrottleConfig): 
     ips.fail(a.ip);
   };
 
-  app.addHook('preHandler', async (req, reply) => {
+  // Callback-style hooks: they run on every request, and need no promise of their own.
+  app.addHook('preHandler', (req, reply, done) => {
     const a = attemptOf(req);
-    if (!a) return;
+    if (!a) return done();
     attempts.set(req, a);
     const waits = [
       a.client === undefined ? null : clients.blockedFor(a.client),
       a.user === undefined ? null : ips.blockedFor(a.ip),
       a.user ? users.blockedFor(a.user) : null,
     ].filter((w): w is number => w !== null);
-    if (waits.length > 0) return refuse(req, reply, Math.max(...waits));
+    // Answered here: the handler does not run (done is not called).
+    if (waits.length > 0) refuse(req, reply, Math.max(...waits));
+    else done();
   });
 
-  app.addHook('onError', async (req, _reply, error) => {
+  app.addHook('onError', (req, _reply, error, done) => {
     const a = attempts.get(req);
-    if (!a || !(error instanceof OAuthError)) return;
-    if (error.code === 'invalid_client' && a.client !== undefined) clients.fail(a.client);
-    if (error.code === 'invalid_grant') userFailed(a);
+    if (a && error instanceof OAuthError) {
+      if (error.code === 'invalid_client' && a.client !== undefined) clients.fail(a.client);
+      if (error.code === 'invalid_grant') userFailed(a);
+    }
+    done();
   });
 
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const a = attempts.get(req);
-    if (!a || a.user === undefined) return;
-    const login = req.routeOptions.url === LOGIN;
-    const signedIn = login
-      ? reply.statusCode === 303 && String(reply.getHeader('location') ?? '').startsWith('/web/authorize/')
-      : reply.statusCode === 200;
-    if (signedIn && a.user !== '') users.reset(a.user);
-    if (login && reply.statusCode === 401) userFailed(a);
+    if (a && a.user !== undefined) {
+      const login = req.routeOptions.url === LOGIN;
+      const signedIn = login
+        ? reply.statusCode === 303 && String(reply.getHeader('location') ?? '').startsWith('/web/authorize/')
+        : reply.statusCode === 200;
+      if (signedIn && a.user !== '') users.reset(a.user);
+      if (login && reply.statusCode === 401) userFailed(a);
+    }
+    done();
   });
 }

@@ -10,7 +10,7 @@ const ERROR_IN_REDIRECT = /[?#&]error=([a-z_]+)/;
  * errors (JSON bodies and error redirects), so no route has to remember to count.
  */
 export function metricsRoutes(app: FastifyInstance, metrics: Metrics): void {
-  app.addHook('onSend', async (req, reply, payload) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     const status = reply.statusCode;
     const location = reply.getHeader('location');
     if (status === 200 && req.routeOptions.url === '/api/v1/tokens/') {
@@ -24,7 +24,7 @@ export function metricsRoutes(app: FastifyInstance, metrics: Metrics): void {
       if (code) metrics.errors.inc({ error: code });
       else if (location.includes('#access_token=')) metrics.tokensIssued.inc({ grant_type: 'implicit' });
     }
-    return payload;
+    done(null, payload);
   });
 
   app.get('/metrics', async (_req, reply) =>
