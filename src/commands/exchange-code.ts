@@ -1,11 +1,11 @@
 import { codeStream, decideRedeemCode, evolveCode, initialCode } from '../domain/authorization-code.js';
 import { OAuthError } from '../domain/errors.js';
-import { WrongExpectedRevisionError } from '../store/event-store.js';
+import { type Position, type StreamAppend, WrongExpectedRevisionError } from '../store/event-store.js';
 import type { ClientView } from '../store/read-store.js';
 import { s256, tokenDigest } from '../security/tokens.js';
 import { ensureGrantAllowed } from './authenticate-client.js';
 import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
-import { issueGrant, type TokenResponse } from './issue-grant.js';
+import { type PreparedGrant, prepareGrant, type TokenResponse } from './issue-grant.js';
 import { loadAggregate } from './load.js';
 import { revokeGrant } from './revoke.js';
 
@@ -40,34 +40,53 @@ export async function exchangeCode(
       now: ctx.now(),
     });
     if (revision === 'no_stream') throw new OAuthError('invalid_grant', 'authorization code is invalid');
+    const redemption = toNewEvents(decision.events, actor);
+    if (decision.outcome === 'redeemed') {
+      const { issued } = decision;
+      const grant = prepareGrant(
+        ctx,
+        {
+          grantType: 'authorization_code',
+          grantId: issued.grantId,
+          clientId: client.clientId,
+          userId: issued.userId,
+          username: issued.username,
+          scope: issued.scope,
+          withRefreshToken: client.grantTypes.includes('refresh_token'),
+          codeHash,
+        },
+        { ...meta, actor: { clientId: client.clientId, userId: issued.userId } },
+      );
+      try {
+        const position = await redeemAndIssue(ctx, { streamId: stream, events: redemption, expected: revision }, grant);
+        await ctx.waitForProjection(position);
+        return grant.response;
+      } catch (error) {
+        // Another exchange of this code won: read it again, and see a replay.
+        if (error instanceof WrongExpectedRevisionError && error.streamId === stream) continue;
+        throw error;
+      }
+    }
     try {
-      // A redemption is not awaited to disk: the grant's TokenIssued, appended next, is, and its
-      // sync covers this commit too (see AppendOptions). A replay's record is awaited.
-      await ctx.events.append(stream, toNewEvents(decision.events, actor), revision, {
-        durable: decision.outcome !== 'redeemed',
-      });
+      await ctx.events.append(stream, redemption, revision);
     } catch (error) {
       if (error instanceof WrongExpectedRevisionError) continue;
       throw error;
     }
-    if (decision.outcome === 'replayed') {
-      await revokeGrant(ctx, decision.grantId, 'code_replay', actor);
-      throw new OAuthError('invalid_grant', 'authorization code has already been used');
-    }
-    const { issued } = decision;
-    return issueGrant(
-      ctx,
-      {
-        grantType: 'authorization_code',
-        grantId: issued.grantId,
-        clientId: client.clientId,
-        userId: issued.userId,
-        username: issued.username,
-        scope: issued.scope,
-        withRefreshToken: client.grantTypes.includes('refresh_token'),
-        codeHash,
-      },
-      { ...meta, actor: { clientId: client.clientId, userId: issued.userId } },
-    );
+    await revokeGrant(ctx, decision.grantId, 'code_replay', actor);
+    throw new OAuthError('invalid_grant', 'authorization code has already been used');
   }
+}
+
+/**
+ * The redemption and the grant's TokenIssued: in one transaction where the store has them (one
+ * commit, one sync), else the redemption first, committed but not awaited to disk, then the grant,
+ * whose sync covers both (see AppendOptions). Either way the redemption's expected revision
+ * decides between concurrent exchanges, and no grant is issued for a code that lost.
+ */
+async function redeemAndIssue(ctx: CommandContext, redemption: StreamAppend, grant: PreparedGrant): Promise<Position> {
+  const issue: StreamAppend = { streamId: grant.stream, events: grant.events, expected: 'no_stream' };
+  if (ctx.events.appendAtomically) return (await ctx.events.appendAtomically([redemption, issue])).at(-1)!.position;
+  await ctx.events.append(redemption.streamId, redemption.events, redemption.expected, { durable: false });
+  return (await ctx.events.append(issue.streamId, issue.events, issue.expected)).position;
 }

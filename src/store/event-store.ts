@@ -64,8 +64,21 @@ export interface AppendOptions {
   durable?: boolean;
 }
 
+/** One stream's part of an atomic append. */
+export interface StreamAppend {
+  streamId: string;
+  events: NewEvent[];
+  expected: ExpectedRevision;
+}
+
 export interface EventStore {
   append(streamId: string, events: NewEvent[], expected: ExpectedRevision, options?: AppendOptions): Promise<AppendResult>;
+  /**
+   * Appends to several streams at once, each at its expected revision: all parts are written or,
+   * if any revision check fails, none. Only where the store has multi-stream transactions
+   * (SQLite); EventStoreDB does not, and callers then append one stream after another.
+   */
+  appendAtomically?(parts: StreamAppend[]): Promise<AppendResult[]>;
   /**
    * Resolves once every event committed so far, by any process, is on disk. A response that hands
    * out what another request appended (a repeated refresh) waits for this first.

@@ -2,15 +2,18 @@ import type { EventStore } from './event-store.js';
 
 /** Times every append (the durable write a response waits for) without changing what it does. */
 export function instrumentAppends(store: EventStore, observe: (seconds: number) => void): EventStore {
+  const timed = async <T>(write: () => Promise<T>): Promise<T> => {
+    const started = process.hrtime.bigint();
+    try {
+      return await write();
+    } finally {
+      observe(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  };
+  const atomic = store.appendAtomically?.bind(store);
   return {
-    async append(streamId, events, expected, options) {
-      const started = process.hrtime.bigint();
-      try {
-        return await store.append(streamId, events, expected, options);
-      } finally {
-        observe(Number(process.hrtime.bigint() - started) / 1e9);
-      }
-    },
+    append: (streamId, events, expected, options) => timed(() => store.append(streamId, events, expected, options)),
+    ...(atomic ? { appendAtomically: (parts) => timed(() => atomic(parts)) } : {}),
     waitDurable: () => store.waitDurable(),
     readStream: (streamId) => store.readStream(streamId),
     readAll: (from, limit) => store.readAll(from, limit),

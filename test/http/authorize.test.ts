@@ -296,3 +296,32 @@ describe('PKCE for public clients', () => {
     expect(ok.json().refresh_token).toBeTruthy();
   });
 });
+
+describe('code exchange on an event store without multi-stream transactions (EventStoreDB)', () => {
+  let atomic: typeof s.runtime.ctx.events.appendAtomically;
+  beforeAll(() => {
+    const { events } = s.runtime.ctx;
+    atomic = events.appendAtomically;
+    // The redemption, then the grant, one stream after the other.
+    events.appendAtomically = undefined;
+  });
+  afterAll(() => {
+    s.runtime.ctx.events.appendAtomically = atomic;
+  });
+
+  it('still lets a code buy tokens once, revokes them on a replay, and lets one of concurrent exchanges win', async () => {
+    const code = redirectParams((await authorize(SEED_URL)).res).query.get('code')!;
+    const first = await exchange(code);
+    expect(first.statusCode).toBe(200);
+    expect((await me(first.json().access_token)).statusCode).toBe(200);
+    expect((await exchange(code)).json().error).toBe('invalid_grant');
+    expect((await me(first.json().access_token)).statusCode).toBe(401);
+
+    // Allow was remembered: forget it, so that the consent page shows again.
+    const userId = (await userIdByUsername(s.runtime.ctx.events, 'testuser@example.com'))!;
+    await revokeConsent(s.runtime.ctx, { userId, clientId: 'testclient' }, {});
+    const another = redirectParams((await authorize(SEED_URL)).res).query.get('code')!;
+    const results = await Promise.all(Array.from({ length: 4 }, () => exchange(another)));
+    expect(results.filter((r) => r.statusCode === 200)).toHaveLength(1);
+  });
+});

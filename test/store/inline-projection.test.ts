@@ -114,6 +114,16 @@ describe('inline projection on the embedded store', () => {
 
     await define('fine');
     await expect(define('boom')).rejects.toThrow('projector bug');
+    // An atomic append whose second part fails its revision check: its first part is not projected.
+    const scope = (name: string) => [
+      { ...event('ScopeDefined', { name, description: name, isDefault: false }), metadata: { occurredAt: new Date().toISOString() } },
+    ];
+    await expect(
+      events.appendAtomically([
+        { streamId: 'scope-rolled-back', events: scope('rolled-back'), expected: 'no_stream' },
+        { streamId: 'scope-fine', events: scope('fine'), expected: 'no_stream' },
+      ]),
+    ).rejects.toThrow(/expected revision/);
     expect((await events.readAll(null, 10)).map((e) => e.streamId)).toEqual(['scope-fine']);
     expect((await reads.listScopes()).map((s) => s.name)).toEqual(['fine']);
     expect(await reads.getCheckpoint('scopes')).toEqual((await events.headPosition())!);

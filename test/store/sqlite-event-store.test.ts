@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/sqlite/database.js';
+import { WrongExpectedRevisionError } from '../../src/store/event-store.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
 import { eventStoreContract } from '../contract/event-store.contract.js';
 
@@ -48,6 +49,39 @@ describe('SqliteEventStore durability', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
     expect(store.commits).toBe(1);
     expect((await store.readAll(null, 10)).map((e) => `${e.streamId}:${e.id}`)).toEqual(['ok-1:e-1', 'ok-2:e-2']);
+  });
+});
+
+describe('SqliteEventStore atomic appends to several streams', () => {
+  const ev = (n: number) => ({ type: 'A', data: { n }, metadata: { occurredAt: 'now' } });
+
+  it('writes every part, each at its expected revision, in one commit', async () => {
+    const store = new SqliteEventStore(openDatabase(tempDir()));
+    await store.append('code-1', [ev(0)], 'no_stream');
+    const results = await store.appendAtomically([
+      { streamId: 'code-1', events: [ev(1)], expected: 0n },
+      { streamId: 'grant-1', events: [ev(2)], expected: 'no_stream' },
+    ]);
+    expect(results.map((r) => r.nextRevision)).toEqual([1n, 0n]);
+    expect((await store.readAll(null, 10)).map((e) => `${e.streamId}@${e.revision}`)).toEqual(['code-1@0', 'code-1@1', 'grant-1@0']);
+  });
+
+  it('writes none of them when one revision check fails, and leaves the rest of the batch alone', async () => {
+    const store = new SqliteEventStore(openDatabase(tempDir()));
+    await store.append('code-1', [ev(0)], 'no_stream');
+    const [atomic, other] = await Promise.allSettled([
+      store.appendAtomically([
+        { streamId: 'grant-1', events: [ev(1)], expected: 'no_stream' },
+        { streamId: 'code-1', events: [ev(2)], expected: 'no_stream' },
+      ]),
+      store.append('other', [ev(3)], 'no_stream'),
+    ]);
+    expect(atomic.status).toBe('rejected');
+    expect((atomic as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedRevisionError);
+    expect((atomic as PromiseRejectedResult).reason.streamId).toBe('code-1');
+    expect(other.status).toBe('fulfilled');
+    expect(store.commits).toBe(2);
+    expect((await store.readAll(null, 10)).map((e) => e.streamId)).toEqual(['code-1', 'other']);
   });
 });
 

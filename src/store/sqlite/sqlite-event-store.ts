@@ -10,6 +10,7 @@ import {
   type NewEvent,
   type Position,
   type RecordedEvent,
+  type StreamAppend,
   type Subscription,
   WrongExpectedRevisionError,
 } from '../event-store.js';
@@ -37,16 +38,15 @@ interface EventRow {
   metadata: string;
 }
 
+/** One append waiting for the next batch: one stream's part, or several written atomically. */
 interface PendingAppend {
-  streamId: string;
-  events: NewEvent[];
-  expected: ExpectedRevision;
+  parts: StreamAppend[];
   durable: boolean;
-  resolve: (r: AppendResult) => void;
+  resolve: (r: AppendResult[]) => void;
   reject: (e: unknown) => void;
 }
 
-type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+type Outcome = { ok: true; result: AppendResult[] } | { ok: false; error: unknown };
 
 const toPosition = (n: number): Position => ({ commit: BigInt(n), prepare: BigInt(n) });
 
@@ -98,7 +98,9 @@ export class SqliteEventStore implements EventStore {
     db.pragma('synchronous = NORMAL');
     this.appended.setMaxListeners(0);
     this.writeBatch = db.transaction((batch: PendingAppend[], outcomes: Outcome[]) => this.writeAll(batch, outcomes));
-    this.writeInSavepoint = db.transaction((pending: PendingAppend, written: RecordedEvent[]) => this.write(pending, written));
+    this.writeInSavepoint = db.transaction((parts: StreamAppend[], written: RecordedEvent[]) =>
+      parts.map((part) => this.write(part, written)),
+    );
     this.stmts = {
       revision: db.prepare<[string], { r: number | null }>(
         'SELECT max(revision) AS r FROM events WHERE stream_id = ?',
@@ -121,9 +123,15 @@ export class SqliteEventStore implements EventStore {
       try {
         // One event is one INSERT, which a failure undoes by itself; several need a savepoint,
         // so that a failed append leaves no partial rows.
-        const result =
-          pending.events.length === 1 ? this.write(pending, written) : this.writeInSavepoint(pending, written);
-        outcomes.push({ ok: true, result });
+        const { parts } = pending;
+        if (parts.length === 1 && parts[0]!.events.length === 1) {
+          outcomes.push({ ok: true, result: [this.write(parts[0]!, written)] });
+        } else {
+          // Its events join `written` only once the savepoint holds all of them.
+          const own: RecordedEvent[] = [];
+          outcomes.push({ ok: true, result: this.writeInSavepoint(parts, own) });
+          written.push(...own);
+        }
       } catch (error) {
         outcomes.push({ ok: false, error });
       }
@@ -150,10 +158,22 @@ export class SqliteEventStore implements EventStore {
     return this.stmts.anyBetween.get(lo, hi) ? this.stmts.between.all(lo, hi).map(toRecorded) : [];
   }
 
-  append(streamId: string, events: NewEvent[], expected: ExpectedRevision, options: AppendOptions = {}): Promise<AppendResult> {
-    if (events.length === 0) return Promise.reject(new Error('append needs at least one event'));
+  async append(streamId: string, events: NewEvent[], expected: ExpectedRevision, options: AppendOptions = {}): Promise<AppendResult> {
+    const [result] = await this.enqueue([{ streamId, events, expected }], options.durable ?? true);
+    return result!;
+  }
+
+  /** One transaction, one revision check per stream: all parts are written, or none. */
+  appendAtomically(parts: StreamAppend[]): Promise<AppendResult[]> {
+    return this.enqueue(parts, true);
+  }
+
+  private enqueue(parts: StreamAppend[], durable: boolean): Promise<AppendResult[]> {
+    if (parts.length === 0 || parts.some((p) => p.events.length === 0)) {
+      return Promise.reject(new Error('append needs at least one event'));
+    }
     return new Promise((resolve, reject) => {
-      this.queue.push({ streamId, events, expected, durable: options.durable ?? true, resolve, reject });
+      this.queue.push({ parts, durable, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -234,7 +254,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** Writes one append; its recorded events join `written` only if all of them were written. */
-  private write({ streamId, events, expected }: PendingAppend, written: RecordedEvent[]): AppendResult {
+  private write({ streamId, events, expected }: StreamAppend, written: RecordedEvent[]): AppendResult {
     const current = this.stmts.revision.get(streamId)?.r ?? null;
     const actual = current === null ? 'no_stream' : BigInt(current);
     const ok =
