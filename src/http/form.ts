@@ -5,7 +5,11 @@ export type FormFields = Record<string, string | string[]>;
 
 const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
 
+const ENCODED = /[%+]/;
+
 function decode(part: string): string {
+  // Names and most values (grant types, base64url tokens) need no decoding at all.
+  if (!ENCODED.test(part)) return part;
   try {
     return decodeURIComponent(part.replace(/\+/g, ' '));
   } catch {
@@ -37,8 +41,9 @@ export function parseForm(body: string): FormFields {
  */
 export function singleValued(fields: FormFields, multi: readonly string[] = []): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(fields)) {
+  for (const name in fields) {
     if (multi.includes(name)) continue;
+    const value = fields[name]!;
     if (Array.isArray(value)) throw new OAuthError('invalid_request', `parameter ${name} is repeated`);
     out[name] = value === '' ? undefined : value;
   }

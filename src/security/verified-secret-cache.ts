@@ -1,9 +1,9 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * Makes repeated client authentication cheap without storing secrets any weaker: secrets stay
  * scrypt-hashed at rest, and after a secret verified against a client's stored hash, this process
- * remembers for a short while an HMAC-SHA256 of it under a random key of its own. The next
+ * remembers for a short while a keyed SHA-256 of it, under a random key of its own. The next
  * request presenting the same secret is checked against that MAC (constant time) instead of
  * paying scrypt again. An entry counts only while the client's stored hash is the one it was
  * verified against, so a rotated secret drops it; a secret that does not match falls back to
@@ -19,8 +19,13 @@ export class VerifiedSecretCache {
     private readonly clock: () => number = Date.now,
   ) {}
 
+  /**
+   * SHA-256(key ‖ client id ‖ NUL ‖ secret), one-shot: half the cost of an HMAC object per request.
+   * The MAC never leaves this process, so length extension (HMAC's reason to exist) does not apply:
+   * a caller can only ask whether a secret matches.
+   */
   private mac(clientId: string, secret: string): Buffer {
-    return createHmac('sha256', this.key).update(clientId).update('\0').update(secret).digest();
+    return hash('sha256', Buffer.concat([this.key, Buffer.from(`${clientId}\0${secret}`)]), 'buffer');
   }
 
   /** True when `secret` is the one last verified for this client against this very `secretHash`. */
