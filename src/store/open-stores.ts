@@ -2,9 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { cachedReadStore } from './cached-read-store.js';
 import { connectWithRetry } from './connect.js';
-import { openEsdbEventStore } from './esdb/esdb-event-store.js';
 import type { EventStore } from './event-store.js';
-import { openMongoReadStore } from './mongo/mongo-read-store.js';
 import type { ProjectionName, ReadStore } from './read-store.js';
 import { startCheckpointer } from './sqlite/checkpointer.js';
 import { type Db, openDatabase } from './sqlite/database.js';
@@ -37,6 +35,8 @@ export async function openStores(
     let db: Db | null = null;
     if (config.EVENTSTORE_URL) {
       const url = config.EVENTSTORE_URL;
+      // Loaded only when configured: the gRPC client is most of a process's start-up heap.
+      const { openEsdbEventStore } = await import('./esdb/esdb-event-store.js');
       events = await connectWithRetry('EventStoreDB', url, async () => {
         const store = openEsdbEventStore(url);
         try {
@@ -61,6 +61,7 @@ export async function openStores(
     let reads: ReadStore;
     if (config.MONGODB_URL) {
       const url = config.MONGODB_URL;
+      const { openMongoReadStore } = await import('./mongo/mongo-read-store.js');
       reads = await connectWithRetry('MongoDB', url, () => openMongoReadStore(url), log, config.STORE_CONNECT_ATTEMPTS);
     } else {
       // The read models share the events' connection when the events are here too, so that
