@@ -2,7 +2,10 @@ import type { FastifyRequest } from 'fastify';
 import type { ClientCredentials } from '../commands/authenticate-client.js';
 import { OAuthError } from '../domain/errors.js';
 
+const ENCODED = /[%+]/;
+
 function formDecode(part: string): string {
+  if (!ENCODED.test(part)) return part;
   try {
     return decodeURIComponent(part.replace(/\+/g, ' '));
   } catch {

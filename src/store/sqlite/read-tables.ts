@@ -1,5 +1,5 @@
 import type { Db } from './database.js';
-import type { ProjectionName, ReadOp, ScopeView, TokenView } from '../read-store.js';
+import type { ProjectionName, ReadOp, ScopeView } from '../read-store.js';
 
 /** The table(s) of one generation of one projection, and the statements that read and write them. */
 export function tableName(projection: ProjectionName, generation: number): string {
@@ -127,17 +127,18 @@ export function prepareTable(db: Db, projection: ProjectionName, generation: num
       };
     }
     case 'tokens': {
-      const put = db.prepare<[TokenView]>(
-        `INSERT INTO ${t} VALUES (@hash, @kind, @status, @grantId, @clientId, @userId, @username, @scope, @issuedAt, @expiresAt)
-         ON CONFLICT (hash) DO NOTHING`,
-      );
+      const put = db.prepare(`INSERT INTO ${t} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`);
       const rotate = db.prepare(`UPDATE ${t} SET status = 'rotated' WHERE hash = ?`);
       const del = db.prepare(`DELETE FROM ${t} WHERE hash = ?`);
       const revokeGrant = db.prepare(`DELETE FROM ${t} WHERE grant_id = ?`);
       const prune = db.prepare<[number]>(`DELETE FROM ${t} WHERE expires_at <= ?`);
       return {
         apply(op) {
-          if (op.op === 'putToken') put.run(op.token);
+          if (op.op === 'putToken') {
+            // Positional parameters: binding by name costs a lookup per column on every token.
+            const k = op.token;
+            put.run(k.hash, k.kind, k.status, k.grantId, k.clientId, k.userId, k.username, k.scope, k.issuedAt, k.expiresAt);
+          }
           else if (op.op === 'rotateToken') rotate.run(op.hash);
           else if (op.op === 'deleteToken') del.run(op.hash);
           else if (op.op === 'revokeGrant') revokeGrant.run(op.grantId);
