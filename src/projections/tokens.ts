@@ -1,23 +1,32 @@
 import type { ReadOp, TokenView } from '../store/read-store.js';
 import { type Projector, recordedAt } from './projector.js';
 
-type Family = Pick<TokenView, 'grantId' | 'clientId' | 'userId' | 'username' | 'scope' | 'issuedAt'>;
+type Family = Pick<TokenView, 'grantId' | 'clientId' | 'userId' | 'username' | 'scope'>;
 
+/** The rows of a newly issued pair, built field by field (this runs for every token issued). */
 function tokenRows(
-  { grantId, clientId, userId, username, scope, issuedAt }: Family,
+  family: Family,
+  issuedAt: number,
   access: { hash: string; expiresAt: number },
   refresh: { hash: string; expiresAt: number } | null,
 ): ReadOp[] {
-  const family = { grantId, clientId, userId, username, scope, issuedAt };
-  const ops: ReadOp[] = [
-    { op: 'putToken', token: { ...family, hash: access.hash, kind: 'access', status: 'active', expiresAt: access.expiresAt } },
-  ];
-  if (refresh) {
-    ops.push({
-      op: 'putToken',
-      token: { ...family, hash: refresh.hash, kind: 'refresh', status: 'active', expiresAt: refresh.expiresAt },
-    });
-  }
+  const row = (hash: string, kind: TokenView['kind'], expiresAt: number): ReadOp => ({
+    op: 'putToken',
+    token: {
+      hash,
+      kind,
+      status: 'active',
+      grantId: family.grantId,
+      clientId: family.clientId,
+      userId: family.userId,
+      username: family.username,
+      scope: family.scope,
+      issuedAt,
+      expiresAt,
+    },
+  });
+  const ops = [row(access.hash, 'access', access.expiresAt)];
+  if (refresh) ops.push(row(refresh.hash, 'refresh', refresh.expiresAt));
   return ops;
 }
 
@@ -27,19 +36,19 @@ export const tokensProjector: Projector = {
     switch (e.type) {
       case 'TokenIssued': {
         const d = e.data;
-        const family = { ...d, issuedAt: recordedAt(recorded) };
         const refresh =
           d.refreshTokenHash !== null && d.refreshExpiresAt !== null
             ? { hash: d.refreshTokenHash, expiresAt: d.refreshExpiresAt }
             : null;
-        return tokenRows(family, { hash: d.accessTokenHash, expiresAt: d.accessExpiresAt }, refresh);
+        return tokenRows(d, recordedAt(recorded), { hash: d.accessTokenHash, expiresAt: d.accessExpiresAt }, refresh);
       }
       case 'TokenRefreshed': {
         const d = e.data;
         return [
           { op: 'rotateToken', hash: d.previousRefreshTokenHash },
           ...tokenRows(
-            { ...d, issuedAt: recordedAt(recorded) },
+            d,
+            recordedAt(recorded),
             { hash: d.accessTokenHash, expiresAt: d.accessExpiresAt },
             { hash: d.refreshTokenHash, expiresAt: d.refreshExpiresAt },
           ),
