@@ -88,8 +88,9 @@ export async function openRuntime(
     await stores.close();
     throw error;
   }
-  if (embedded) projected = () => stores.events.headPosition();
-  else projected = async () => runner?.checkpoint ?? checkpoints.reached();
+  // Stored checkpoints where no runner holds one: with inline projection they are at the head
+  // unless another writer left events unprojected, which the lag then shows.
+  projected = async () => runner?.checkpoint ?? checkpoints.reached();
   const wait = runner ? (p: Position) => runner.waitFor(p) : (p: Position) => checkpoints.waitFor(p);
   const ctx: CommandContext = {
     events,

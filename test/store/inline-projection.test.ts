@@ -47,10 +47,14 @@ describe('inline projection on the embedded store', () => {
     servers.push(s);
     await appendUnprojected(s.dataDir, 'left-behind');
     expect((await me(s, 'left-behind')).statusCode).toBe(401);
+    // The projection lag (/readyz, /metrics) shows it meanwhile.
+    const head = async () => (await s.runtime.events.headPosition())!.commit;
+    expect((await s.runtime.projectedPosition())!.commit).toBeLessThan(await head());
 
     const issued = await s.token({ grant_type: 'client_credentials' });
     expect(issued.statusCode).toBe(200);
     expect((await me(s, 'left-behind')).statusCode).toBe(200);
+    expect((await s.runtime.projectedPosition())!.commit).toBe(await head());
     expect((await me(s, issued.json().access_token)).statusCode).toBe(200);
   });
 
