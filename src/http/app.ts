@@ -7,6 +7,7 @@ import type { Runtime } from '../composition.js';
 import { OAuthError } from '../domain/errors.js';
 import { sendOAuthError, toOAuthError } from './errors.js';
 import { parseForm } from './form.js';
+import { lazyChildLogger } from './lazy-child-logger.js';
 import { auditRoutes } from './routes/audit.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { errorPage } from './routes/authorize-request.js';
@@ -43,7 +44,7 @@ export function buildApp(runtime: Runtime, logger?: FastifyBaseLogger): FastifyI
   const { config, ctx, reads } = runtime;
   const https = config.ISSUER.startsWith('https:');
   const app = Fastify({
-    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    ...(logger ? { loggerInstance: logger, childLoggerFactory: lazyChildLogger } : { logger: false }),
     bodyLimit: 16 * 1024,
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
