@@ -10,7 +10,8 @@ import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
  * scrypt (and fails there), so the cache never turns a wrong secret into a right one.
  */
 export class VerifiedSecretCache {
-  private readonly key = randomBytes(32);
+  /** 256 random bits, as hex: hashed as text with what it keys. */
+  private readonly key = randomBytes(32).toString('hex');
   private readonly entries = new Map<string, { mac: Buffer; secretHash: string; expiresAt: number }>();
 
   constructor(
@@ -25,7 +26,7 @@ export class VerifiedSecretCache {
    * a caller can only ask whether a secret matches.
    */
   private mac(clientId: string, secret: string): Buffer {
-    return hash('sha256', Buffer.concat([this.key, Buffer.from(`${clientId}\0${secret}`)]), 'buffer');
+    return hash('sha256', `${this.key}${clientId}\0${secret}`, 'buffer');
   }
 
   /** True when `secret` is the one last verified for this client against this very `secretHash`. */
