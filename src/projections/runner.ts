@@ -3,10 +3,9 @@ import {
   comparePositions,
   type EventStore,
   type Position,
-  type RecordedEvent,
   type Subscription,
 } from '../store/event-store.js';
-import type { GenerationInfo, PositionedOps, ReadStore } from '../store/read-store.js';
+import type { GenerationInfo, ReadStore } from '../store/read-store.js';
 import { opsOf, parseRecorded, projectEvents } from './project-events.js';
 import type { Projector } from './projector.js';
 import { startPruning } from './pruner.js';
