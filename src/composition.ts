@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { AggregateCache } from './commands/aggregate-cache.js';
 import type { CommandContext } from './commands/context.js';
 import type { Config } from './config.js';
 import { OAuthError } from './domain/errors.js';
@@ -97,6 +98,7 @@ export async function openRuntime(
     reads,
     config,
     now,
+    aggregates: new AggregateCache(),
     // Inline projection: an append has resolved only once its rows are committed with it.
     waitForProjection:
       awaitProjection && !embedded ? (position) => withTimeout(wait(position), PROJECTION_WAIT_MS) : async () => {},

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { AggregateCache } from './aggregate-cache.js';
 import type { DomainEvent } from '../domain/events.js';
 import type { EventMetadata, EventStore, NewEvent, Position } from '../store/event-store.js';
 import type { ReadStore } from '../store/read-store.js';
@@ -15,6 +16,8 @@ export interface CommandContext {
   now(): number;
   /** Resolves once the read models reflect the log up to `position` (read-your-writes). */
   waitForProjection(position: Position): Promise<void>;
+  /** Aggregates loaded recently, for streams that grow without end (see loadCachedAggregate). */
+  aggregates: AggregateCache;
 }
 
 /** Where a command came from, recorded with its events for the audit trail. */

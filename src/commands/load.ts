@@ -1,6 +1,7 @@
 import { fold } from '../domain/aggregate.js';
 import { type DomainEvent, parseEvent } from '../domain/events.js';
 import type { EventStore } from '../store/event-store.js';
+import type { AggregateCache } from './aggregate-cache.js';
 
 export interface Loaded<S> {
   state: S;
@@ -23,4 +24,29 @@ export async function loadAggregate<S>(
   });
   const last = recorded.at(-1);
   return { state: fold(evolve, initial, events), revision: last ? last.revision : 'no_stream', events };
+}
+
+/**
+ * loadAggregate through a cache: only the events after the cached revision are read and folded
+ * onto the cached state. For streams that grow for ever (a token family's), so that loading one
+ * costs what was appended since, not its whole history. `evolve` must not mutate its state.
+ */
+export async function loadCachedAggregate<S>(
+  store: EventStore,
+  cache: AggregateCache,
+  streamId: string,
+  evolve: (state: S, event: DomainEvent) => S,
+  initial: S,
+): Promise<Omit<Loaded<S>, 'events'>> {
+  const hit = cache.get<S>(streamId);
+  const recorded = await store.readStream(streamId, hit ? hit.revision + 1n : 0n);
+  let state = hit ? hit.state : initial;
+  for (const r of recorded) {
+    const e = parseEvent(r.type, r.data);
+    if (e) state = evolve(state, e);
+  }
+  const revision = recorded.at(-1)?.revision ?? hit?.revision;
+  if (revision === undefined) return { state, revision: 'no_stream' };
+  cache.set(streamId, state, revision);
+  return { state, revision };
 }

@@ -7,7 +7,7 @@ import { randomToken, tokenDigest } from '../security/tokens.js';
 import { ensureGrantAllowed } from './authenticate-client.js';
 import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
 import type { TokenResponse } from './issue-grant.js';
-import { loadAggregate } from './load.js';
+import { loadCachedAggregate } from './load.js';
 
 /** The seal's purpose label; the grant id is its authenticated context. */
 const SUCCESSOR = 'refresh successor';
@@ -53,7 +53,7 @@ export async function refreshGrant(
   const successor: SuccessorPair = { access_token: randomToken(), refresh_token: randomToken() };
   const sealedSuccessor = grace > 0 ? seal(presented, SUCCESSOR, grantId, JSON.stringify(successor)) : undefined;
   for (;;) {
-    const { state, revision } = await loadAggregate(ctx.events, stream, evolveGrant, initialGrant);
+    const { state, revision } = await loadCachedAggregate(ctx.events, ctx.aggregates, stream, evolveGrant, initialGrant);
     const now = ctx.now();
     const decision = decideRefreshAttempt(
       state,

@@ -3,7 +3,7 @@ import { decideRevokeGrant, evolveGrant, grantStream, initialGrant } from '../do
 import { WrongExpectedRevisionError } from '../store/event-store.js';
 import { tokenDigest } from '../security/tokens.js';
 import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
-import { loadAggregate } from './load.js';
+import { loadCachedAggregate } from './load.js';
 
 type Reason = EventData<'TokenRevoked'>['reason'];
 
@@ -11,7 +11,7 @@ type Reason = EventData<'TokenRevoked'>['reason'];
 export async function revokeGrant(ctx: CommandContext, grantId: string, reason: Reason, meta: RequestMeta): Promise<void> {
   const stream = grantStream(grantId);
   for (;;) {
-    const { state, revision } = await loadAggregate(ctx.events, stream, evolveGrant, initialGrant);
+    const { state, revision } = await loadCachedAggregate(ctx.events, ctx.aggregates, stream, evolveGrant, initialGrant);
     const events = decideRevokeGrant(state, grantId, reason);
     if (events.length === 0 || revision === 'no_stream') return;
     try {

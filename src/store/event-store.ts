@@ -84,8 +84,11 @@ export interface EventStore {
    * out what another request appended (a repeated refresh) waits for this first.
    */
   waitDurable(): Promise<void>;
-  /** All events of one stream in revision order; an unknown stream is empty. */
-  readStream(streamId: string): Promise<RecordedEvent[]>;
+  /**
+   * The events of one stream in revision order, from `fromRevision` (0: all of them); an unknown
+   * stream is empty.
+   */
+  readStream(streamId: string, fromRevision?: bigint): Promise<RecordedEvent[]>;
   /** Up to `limit` events after `from` (exclusive; null = from the start), in log order. */
   readAll(from: Position | null, limit: number): Promise<RecordedEvent[]>;
   /** Position of the newest event, or null for an empty log. */

@@ -15,7 +15,7 @@ export function instrumentAppends(store: EventStore, observe: (seconds: number) 
     append: (streamId, events, expected, options) => timed(() => store.append(streamId, events, expected, options)),
     ...(atomic ? { appendAtomically: (parts) => timed(() => atomic(parts)) } : {}),
     waitDurable: () => store.waitDurable(),
-    readStream: (streamId) => store.readStream(streamId),
+    readStream: (streamId, fromRevision) => store.readStream(streamId, fromRevision),
     readAll: (from, limit) => store.readAll(from, limit),
     headPosition: () => store.headPosition(),
     subscribeAll: (from) => store.subscribeAll(from),

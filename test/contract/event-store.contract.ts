@@ -45,6 +45,14 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
       expect(read[0]!.metadata.requestId).toBe('req-1');
     });
 
+    it('reads a stream from a revision on', async () => {
+      await store.append(s('r'), [ev('A', 1), ev('B', 2), ev('C', 3)], 'no_stream');
+      expect((await store.readStream(s('r'), 1n)).map((e) => [e.type, e.revision])).toEqual([['B', 1n], ['C', 2n]]);
+      expect(await store.readStream(s('r'), 3n)).toEqual([]);
+      expect((await store.readStream(s('r'), 0n)).map((e) => e.type)).toEqual(['A', 'B', 'C']);
+      expect(await store.readStream(s('unknown'), 2n)).toEqual([]);
+    });
+
     it('honours stream_exists', async () => {
       await expect(store.append(s('b'), [ev('A')], 'stream_exists')).rejects.toBeInstanceOf(
         WrongExpectedRevisionError,

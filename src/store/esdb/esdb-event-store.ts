@@ -61,10 +61,11 @@ export class EsdbEventStore implements EventStore {
   /** EventStoreDB acknowledges and serves only durable writes. */
   async waitDurable(): Promise<void> {}
 
-  async readStream(streamId: string): Promise<RecordedEvent[]> {
+  async readStream(streamId: string, fromRevision = 0n): Promise<RecordedEvent[]> {
     const out: RecordedEvent[] = [];
     try {
-      for await (const resolved of this.client.readStream(streamId)) {
+      const options = fromRevision > 0n ? { fromRevision } : {};
+      for await (const resolved of this.client.readStream(streamId, options)) {
         if (resolved.event) out.push(toRecordedEvent(resolved.event));
       }
     } catch (err) {

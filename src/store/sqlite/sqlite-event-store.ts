@@ -54,7 +54,7 @@ export class SqliteEventStore implements EventStore {
     db.pragma('synchronous = NORMAL');
     this.appended.setMaxListeners(0);
     this.stmts = {
-      stream: db.prepare<[string], EventRow>('SELECT * FROM events WHERE stream_id = ? ORDER BY revision'),
+      stream: db.prepare<[string, number], EventRow>('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision'),
       all: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
       head: db.prepare<[], { p: number | null }>('SELECT max(position) AS p FROM events'),
     };
@@ -168,8 +168,8 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  async readStream(streamId: string): Promise<RecordedEvent[]> {
-    return this.stmts.stream.all(streamId).map(toRecorded);
+  async readStream(streamId: string, fromRevision = 0n): Promise<RecordedEvent[]> {
+    return this.stmts.stream.all(streamId, Number(fromRevision)).map(toRecorded);
   }
 
   async readAll(from: Position | null, limit: number): Promise<RecordedEvent[]> {

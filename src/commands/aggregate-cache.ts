@@ -1,0 +1,29 @@
+/**
+ * States of recently loaded aggregates, each with the stream revision it was folded up to. Events
+ * never change once written, so a cached state stays exact: loading a stream again reads only
+ * what was appended after that revision (by this process or any other) and folds it on. This
+ * keeps a refresh from reading a token family's whole history, which grows with every rotation.
+ */
+export class AggregateCache {
+  private readonly entries = new Map<string, { state: unknown; revision: bigint }>();
+
+  constructor(private readonly maxEntries = 10_000) {}
+
+  get<S>(streamId: string): { state: S; revision: bigint } | undefined {
+    return this.entries.get(streamId) as { state: S; revision: bigint } | undefined;
+  }
+
+  set<S>(streamId: string, state: S, revision: bigint): void {
+    // Re-inserted last: the Map's order is recency, and the oldest goes first when full.
+    this.entries.delete(streamId);
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(streamId, { state, revision });
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
