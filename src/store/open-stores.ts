@@ -32,7 +32,24 @@ export async function openStores(
     let events: EventStore;
     let sqliteEvents: SqliteEventStore | null = null;
     let sqliteReads: SqliteReadStore | null = null;
+    // The embedded file, opened once: the read models share the events' connection when the
+    // events are here too, so that they can be projected in the append transaction
+    // (projections/inline.ts).
     let db: Db | null = null;
+    const embedded = (): Db => {
+      if (db) return db;
+      const file = openDatabase(config.DATA_DIR);
+      closers.push(() => void file.close());
+      file.pragma('synchronous = NORMAL');
+      // WAL checkpoints run in a worker thread, not inside a commit on the event loop.
+      file.pragma('wal_autocheckpoint = 0');
+      const checkpointer = startCheckpointer(file.name);
+      closers.push(() => checkpointer.stop());
+      // 32 MiB of page cache. Keys begin with their issuing time (tokens, grants, events), so the
+      // pages in use are the recent ones, whatever the size of the read models.
+      file.pragma('cache_size = -32768');
+      return (db = file);
+    };
     if (config.EVENTSTORE_URL) {
       const url = config.EVENTSTORE_URL;
       // Loaded only when configured: the gRPC client is most of a process's start-up heap.
@@ -48,13 +65,7 @@ export async function openStores(
         }
       }, log, config.STORE_CONNECT_ATTEMPTS);
     } else {
-      const file = openDatabase(config.DATA_DIR);
-      db = file;
-      file.pragma('wal_autocheckpoint = 0');
-      const checkpointer = startCheckpointer(file.name);
-      events = sqliteEvents = new SqliteEventStore(file);
-      closers.push(() => void file.close());
-      closers.push(() => checkpointer.stop());
+      events = sqliteEvents = new SqliteEventStore(embedded());
     }
     closers.push(() => events.close());
 
@@ -64,16 +75,7 @@ export async function openStores(
       const { openMongoReadStore } = await import('./mongo/mongo-read-store.js');
       reads = await connectWithRetry('MongoDB', url, () => openMongoReadStore(url), log, config.STORE_CONNECT_ATTEMPTS);
     } else {
-      // The read models share the events' connection when the events are here too, so that
-      // they can be projected in the append transaction (projections/inline.ts).
-      const file = db ?? openDatabase(config.DATA_DIR);
-      if (!db) closers.push(() => void file.close());
-      file.pragma('synchronous = NORMAL');
-      file.pragma('wal_autocheckpoint = 0');
-      // 32 MiB of page cache. Keys begin with their issuing time (tokens, grants, events), so the
-      // pages in use are the recent ones, whatever the size of the read models.
-      file.pragma('cache_size = -32768');
-      reads = sqliteReads = new SqliteReadStore(file);
+      reads = sqliteReads = new SqliteReadStore(embedded());
     }
     closers.push(() => reads.close());
     const cached = cachedReadStore(reads);
