@@ -1,3 +1,5 @@
+import { RecentMap } from '../recent-map.js';
+
 /**
  * States of recently loaded aggregates, each with the stream revision it was folded up to. Events
  * never change once written, so a cached state stays exact: loading a stream again reads only
@@ -5,21 +7,17 @@
  * keeps a refresh from reading a token family's whole history, which grows with every rotation.
  */
 export class AggregateCache {
-  private readonly entries = new Map<string, { state: unknown; revision: bigint }>();
+  private readonly entries: RecentMap<string, { state: unknown; revision: bigint }>;
 
-  constructor(private readonly maxEntries = 10_000) {}
+  constructor(maxEntries = 10_000) {
+    this.entries = new RecentMap(maxEntries);
+  }
 
   get<S>(streamId: string): { state: S; revision: bigint } | undefined {
     return this.entries.get(streamId) as { state: S; revision: bigint } | undefined;
   }
 
   set<S>(streamId: string, state: S, revision: bigint): void {
-    // Re-inserted last: the Map's order is recency, and the oldest goes first when full.
-    this.entries.delete(streamId);
-    if (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
     this.entries.set(streamId, { state, revision });
   }
 

@@ -1,4 +1,5 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { RecentMap } from '../recent-map.js';
 
 /**
  * Makes repeated client authentication cheap without storing secrets any weaker: secrets stay
@@ -12,13 +13,15 @@ import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 export class VerifiedSecretCache {
   /** 256 random bits, as hex: hashed as text with what it keys. */
   private readonly key = randomBytes(32).toString('hex');
-  private readonly entries = new Map<string, { mac: Buffer; secretHash: string; expiresAt: number }>();
+  private readonly entries: RecentMap<string, { mac: Buffer; secretHash: string; expiresAt: number }>;
 
   constructor(
     private readonly ttlMs = 5 * 60_000,
-    private readonly maxEntries = 10_000,
+    maxEntries = 10_000,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    this.entries = new RecentMap(maxEntries);
+  }
 
   /**
    * SHA-256(key ‖ client id ‖ NUL ‖ secret), one-shot: half the cost of an HMAC object per request.
@@ -42,11 +45,6 @@ export class VerifiedSecretCache {
 
   /** Call only after `secret` verified against `secretHash` with the slow KDF. */
   remember(clientId: string, secretHash: string, secret: string): void {
-    this.entries.delete(clientId);
-    if (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
     this.entries.set(clientId, { mac: this.mac(clientId, secret), secretHash, expiresAt: this.clock() + this.ttlMs });
   }
 
