@@ -20,7 +20,7 @@ export default defineConfig({
               extends: true as const,
               test: {
                 name: 'mongodb-read-models',
-                include: ['test/http/**/*.test.ts', 'test/projections/**/*.test.ts', 'test/e2e/restart.test.ts', 'test/e2e/separate-processes.test.ts', 'test/e2e/rebuild-cli.test.ts'],
+                include: ['test/http/**/*.test.ts', 'test/projections/**/*.test.ts', 'test/e2e/restart.test.ts', 'test/e2e/separate-processes.test.ts', 'test/e2e/workers.test.ts', 'test/e2e/rebuild-cli.test.ts'],
                 env: { TEST_READ_STORE: 'mongodb' },
               },
             },

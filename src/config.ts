@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const bool = z
@@ -36,6 +37,14 @@ const ConfigSchema = z.object({
   THROTTLE_IP_FAILURES: z.coerce.number().int().min(0).default(30),
   /** Failed client authentications per client id per window; 0 turns the limit off. */
   THROTTLE_CLIENT_FAILURES: z.coerce.number().int().min(0).default(20),
+  /**
+   * HTTP worker processes (src/cli/cluster.ts): `auto` for one per CPU. With more than one, a
+   * supervising process runs the projections and the workers share the port and the stores.
+   */
+  WORKERS: z
+    .union([z.literal('auto'), z.coerce.number().int().min(1).max(64)])
+    .default(1)
+    .transform((w) => (w === 'auto' ? availableParallelism() : w)),
   /** 32+ bytes, hex or base64, for the session cookie; generated into DATA_DIR when unset. */
   SESSION_SECRET: z.string().min(32).optional(),
 });

@@ -32,6 +32,8 @@ export class Metrics {
       name: 'oauth2_projection_lag_seconds',
       help: 'Age of the oldest event not yet in the read models (0 when caught up)',
       registers: [this.registry],
+      // Every worker measures the same stores: across workers, the largest, not the sum.
+      aggregator: 'max',
       async collect() {
         this.set(await lagSeconds());
       },

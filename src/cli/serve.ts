@@ -1,6 +1,10 @@
+import cluster from 'node:cluster';
 import type { Logger } from 'pino';
+import { superviseWorkers } from '../cluster/supervisor.js';
+import { workerPeers } from '../cluster/worker-peers.js';
 import { openRuntime, type Runtime } from '../composition.js';
 import { buildApp } from '../http/app.js';
+import { sessionKey } from '../http/session-key.js';
 import { StoreUnreachableError } from '../store/connect.js';
 import { createLogger } from './logger.js';
 import { configOrExit } from './runtime-command.js';
@@ -36,22 +40,42 @@ function onSignals(stop: (signal: string) => Promise<void>): void {
   process.on('SIGTERM', () => once('SIGTERM'));
 }
 
-/** `oauth2 serve [--api-only]`: HTTP, and unless --api-only, the projections in the same process. */
+/**
+ * `oauth2 serve [--api-only]`: HTTP, and unless --api-only, the projections in the same process.
+ * With WORKERS > 1 this process supervises that many HTTP workers (cluster workers running this
+ * same command) and runs the projections itself.
+ */
 export async function serve(options: { apiOnly?: boolean }): Promise<void> {
   const config = configOrExit();
-  const log = createLogger(config.LOG_LEVEL);
-  const runtime = await runtimeOrExit(log, !options.apiOnly);
-  const app = buildApp(runtime, log);
+  if (config.WORKERS > 1 && cluster.isPrimary) return supervise(config.WORKERS, options);
+  const worker = cluster.worker?.id;
+  const log = worker === undefined ? createLogger(config.LOG_LEVEL) : createLogger(config.LOG_LEVEL).child({ worker });
+  const runtime = await runtimeOrExit(log, !options.apiOnly && worker === undefined);
+  const app = buildApp(runtime, log, worker === undefined ? undefined : workerPeers(runtime.metrics.registry));
   const address = await app.listen({ port: config.PORT, host: config.HOST });
-  log.info(
-    { address, issuer: config.ISSUER, stores: runtime.kinds, projections: runtime.inline ? 'inline' : options.apiOnly ? 'elsewhere' : 'in process' },
-    'oauth2 server listening',
-  );
-  onSignals(async (signal) => {
+  const projections = runtime.inline ? 'inline' : options.apiOnly || worker !== undefined ? 'elsewhere' : 'in process';
+  // A worker is one of several: the supervisor announces the server once all of them listen.
+  log[worker === undefined ? 'info' : 'debug']({ address, issuer: config.ISSUER, stores: runtime.kinds, projections }, 'oauth2 server listening');
+  const stop = async (signal: string) => {
     log.info({ signal }, 'shutting down');
     await app.close();
     await runtime.close();
-  });
+  };
+  onSignals(stop);
+  // The supervisor is gone (killed, crashed): its workers must not serve on without it.
+  if (worker !== undefined) process.once('disconnect', () => void stop('disconnect').then(() => process.exit(0)));
+}
+
+async function supervise(workers: number, options: { apiOnly?: boolean }): Promise<void> {
+  const config = configOrExit();
+  const log = createLogger(config.LOG_LEVEL);
+  // Made here, before any worker reads it, so that all of them read the same one.
+  sessionKey(config.SESSION_SECRET, config.DATA_DIR);
+  // The projections (and, on the embedded store, catching up the read models and pruning them),
+  // once for the whole server; the workers answer requests.
+  const runtime = options.apiOnly ? null : await runtimeOrExit(log, true);
+  log.info({ workers, stores: runtime?.kinds, projections: runtime === null ? 'elsewhere' : runtime.inline ? 'inline' : 'in process' }, 'oauth2 supervisor starting its workers');
+  superviseWorkers({ workers, log, close: async () => void (await runtime?.close()) });
 }
 
 /** `oauth2 projector`: only the projections, for a deployment with separate API processes. */

@@ -3,6 +3,7 @@ import secureSession from '@fastify/secure-session';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import type { Peers } from '../cluster/worker-peers.js';
 import type { Runtime } from '../composition.js';
 import { OAuthError } from '../domain/errors.js';
 import { sendOAuthError, toOAuthError } from './errors.js';
@@ -40,7 +41,8 @@ export const REDACT = [
   '*.token',
 ];
 
-export function buildApp(runtime: Runtime, logger?: FastifyBaseLogger): FastifyInstance {
+/** `peers`: the other HTTP workers of this server, when it runs several (cluster/supervisor.ts). */
+export function buildApp(runtime: Runtime, logger?: FastifyBaseLogger, peers?: Peers): FastifyInstance {
   const { config, ctx, reads } = runtime;
   const https = config.ISSUER.startsWith('https:');
   const app = Fastify({
@@ -92,7 +94,7 @@ export function buildApp(runtime: Runtime, logger?: FastifyBaseLogger): FastifyI
       : sendOAuthError(req, reply, Object.assign(new OAuthError('invalid_request', 'no such endpoint'), { httpStatus: 404 })),
   );
 
-  registerThrottle(app, config);
+  registerThrottle(app, config, peers);
   app.register(async (scoped) => {
     tokenRoute(scoped, ctx);
     revokeRoute(scoped, ctx);
@@ -118,7 +120,7 @@ export function buildApp(runtime: Runtime, logger?: FastifyBaseLogger): FastifyI
       reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(stylesheet),
     );
     healthRoutes(scoped, runtime);
-    metricsRoutes(scoped, runtime.metrics);
+    metricsRoutes(scoped, runtime.metrics, peers);
   });
   return app;
 }

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { OAuthError } from '../domain/errors.js';
+import type { FailureChange } from '../cluster/messages.js';
+import type { Peers } from '../cluster/worker-peers.js';
 import { FailureCounter } from '../security/throttle.js';
 import { clientCredentialsFrom } from './client-credentials.js';
 import { sendOAuthError } from './errors.js';
@@ -15,7 +17,9 @@ import { errorPage } from './routes/authorize-request.js';
  * A blocked attempt is refused before any credential is checked: 429 with Retry-After, as the
  * RFC 6749 §5.2 JSON (`temporarily_unavailable`) on the API, as the error page on /web/login.
  * Failures are read from the outcome: a thrown invalid_client or (password grant) invalid_grant,
- * a 401 from the sign-in form. The counters live in this process (see docs/security.md).
+ * a 401 from the sign-in form. The counters live in this process; with several HTTP workers,
+ * each tells the others of its failures and resets (`peers`), so the limits hold for all of them
+ * together (see docs/security.md).
  */
 type ThrottleConfig = Pick<
   Config,
@@ -69,17 +73,30 @@ function refuse(req: FastifyRequest, reply: FastifyReply, seconds: number): Fast
   return sendOAuthError(req, reply, Object.assign(error, { httpStatus: 429 }));
 }
 
-export function registerThrottle(app: FastifyInstance, config: ThrottleConfig): void {
+export function registerThrottle(app: FastifyInstance, config: ThrottleConfig, peers?: Peers): void {
   const windowMs = config.THROTTLE_WINDOW * 1000;
-  const users = new FailureCounter(config.THROTTLE_USER_FAILURES, windowMs);
-  const ips = new FailureCounter(config.THROTTLE_IP_FAILURES, windowMs);
-  const clients = new FailureCounter(config.THROTTLE_CLIENT_FAILURES, windowMs);
+  const counters: Record<FailureChange['counter'], FailureCounter> = {
+    users: new FailureCounter(config.THROTTLE_USER_FAILURES, windowMs),
+    ips: new FailureCounter(config.THROTTLE_IP_FAILURES, windowMs),
+    clients: new FailureCounter(config.THROTTLE_CLIENT_FAILURES, windowMs),
+  };
+  const { users, ips, clients } = counters;
   const attempts = new WeakMap<FastifyRequest, Attempt>();
 
+  const apply = ({ counter, op, key }: FailureChange) => {
+    if (op === 'fail') counters[counter].fail(key);
+    else counters[counter].reset(key);
+  };
+  peers?.onThrottle(apply);
+  /** Here, and in the other workers. */
+  const change = (counter: FailureChange['counter'], op: FailureChange['op'], key: string) => {
+    apply({ counter, op, key });
+    peers?.tellThrottle({ counter, op, key });
+  };
   const userFailed = (a: Attempt) => {
     if (a.user === undefined) return;
-    if (a.user !== '') users.fail(a.user);
-    ips.fail(a.ip);
+    if (a.user !== '') change('users', 'fail', a.user);
+    change('ips', 'fail', a.ip);
   };
 
   // Callback-style hooks: they run on every request, and need no promise of their own.
@@ -100,7 +117,7 @@ export function registerThrottle(app: FastifyInstance, config: ThrottleConfig): 
   app.addHook('onError', (req, _reply, error, done) => {
     const a = attempts.get(req);
     if (a && error instanceof OAuthError) {
-      if (error.code === 'invalid_client' && a.client !== undefined) clients.fail(a.client);
+      if (error.code === 'invalid_client' && a.client !== undefined) change('clients', 'fail', a.client);
       if (error.code === 'invalid_grant') userFailed(a);
     }
     done();
@@ -113,7 +130,7 @@ export function registerThrottle(app: FastifyInstance, config: ThrottleConfig): 
       const signedIn = login
         ? reply.statusCode === 303 && String(reply.getHeader('location') ?? '').startsWith('/web/authorize/')
         : reply.statusCode === 200;
-      if (signedIn && a.user !== '') users.reset(a.user);
+      if (signedIn && a.user !== '') change('users', 'reset', a.user);
       if (login && reply.statusCode === 401) userFailed(a);
     }
     done();

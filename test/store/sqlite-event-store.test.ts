@@ -101,3 +101,44 @@ describe('SqliteEventStore append options', () => {
     expect(await new SqliteEventStore(openDatabase(dir)).readStream('d-1')).toHaveLength(2);
   });
 });
+
+describe('SqliteEventStore while another process holds the write lock', () => {
+  const ev = (n: number) => ({ type: 'A', data: { n }, metadata: { occurredAt: 'now' } });
+
+  it('keeps the event loop serving, then writes after the other writer, revision-checked against it', async () => {
+    const dir = tempDir();
+    const store = new SqliteEventStore(openDatabase(dir));
+    await store.append('s', [ev(0)], 'no_stream');
+    const other = new SqliteEventStore(openDatabase(dir));
+    const otherDb = openDatabase(dir);
+    otherDb.exec('BEGIN IMMEDIATE');
+    let settled = false;
+    const blocked = store.append('s', [ev(1)], 0n).finally(() => (settled = true));
+    const racing = store.append('t', [ev(2)], 'no_stream');
+    // A timer fires while the append waits: SQLite's busy handler would have slept on the loop.
+    const started = performance.now();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(settled).toBe(false);
+    otherDb.exec('COMMIT');
+    otherDb.close();
+    await expect(blocked).resolves.toMatchObject({ nextRevision: 1n });
+    await racing;
+    // The waiting appends went in one transaction, and another process's append is checked against them.
+    expect(store.commits).toBe(2);
+    await expect(other.append('s', [ev(3)], 0n)).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+    expect((await other.readStream('s')).map((e) => e.data)).toEqual([{ n: 0 }, { n: 1 }]);
+  });
+
+  it('fails the waiting appends, having written nothing, once the lock is held too long', async () => {
+    const dir = tempDir();
+    const store = new SqliteEventStore(openDatabase(dir), 50, 100);
+    const otherDb = openDatabase(dir);
+    otherDb.exec('BEGIN IMMEDIATE');
+    await expect(store.append('s', [ev(0)], 'no_stream')).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+    otherDb.exec('ROLLBACK');
+    expect(await store.readStream('s')).toEqual([]);
+    // Free again: the next append goes through.
+    await expect(store.append('s', [ev(1)], 'no_stream')).resolves.toMatchObject({ nextRevision: 0n });
+  });
+});

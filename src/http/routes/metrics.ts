@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Peers } from '../../cluster/worker-peers.js';
 import type { Metrics } from '../../metrics.js';
 import type { FormFields } from '../form.js';
 
@@ -9,7 +10,7 @@ const ERROR_IN_REDIRECT = /[?#&]error=([a-z_]+)/;
  * Counts what responses say: tokens issued (token endpoint 200s, implicit redirects) and OAuth
  * errors (JSON bodies and error redirects), so no route has to remember to count.
  */
-export function metricsRoutes(app: FastifyInstance, metrics: Metrics): void {
+export function metricsRoutes(app: FastifyInstance, metrics: Metrics, peers?: Peers): void {
   app.addHook('onSend', (req, reply, payload, done) => {
     const status = reply.statusCode;
     const location = reply.getHeader('location');
@@ -27,7 +28,8 @@ export function metricsRoutes(app: FastifyInstance, metrics: Metrics): void {
     done(null, payload);
   });
 
+  // With several workers, the whole server's figures, whichever worker is asked.
   app.get('/metrics', async (_req, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    reply.type(metrics.registry.contentType).send(await (peers ? peers.metrics() : metrics.registry.metrics())),
   );
 }

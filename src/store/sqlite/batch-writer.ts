@@ -1,5 +1,5 @@
 import { timeOrderedId } from '../../security/ids.js';
-import type { Db } from './database.js';
+import { BUSY_TIMEOUT_MS, type Db } from './database.js';
 import { type AppendResult, type Position, type RecordedEvent, type StreamAppend, WrongExpectedRevisionError } from '../event-store.js';
 import { type EventRow, SCHEMA, toPosition, toRecorded } from './event-rows.js';
 
@@ -21,7 +21,7 @@ export class BatchWriter {
   /** Transactions committed: fewer than appends when group commit batches them. */
   commits = 0;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     db.exec(SCHEMA);
     this.stmts = {
       revision: db.prepare<[string], { r: number | null }>('SELECT max(revision) AS r FROM events WHERE stream_id = ?'),
@@ -46,6 +46,23 @@ export class BatchWriter {
     this.inTransaction.immediate(batch, outcomes);
     this.commits += 1;
     return outcomes;
+  }
+
+  /**
+   * As writeBatch, but null at once, having written nothing, if another connection holds the
+   * write lock: SQLite's busy handler would sleep on the event loop until it is released.
+   */
+  tryWriteBatch(batch: StreamAppend[][]): Outcome[] | null {
+    // Not a prepared statement: this pragma takes effect when it is prepared, not when it runs.
+    this.db.pragma('busy_timeout = 0');
+    try {
+      return this.writeBatch(batch);
+    } catch (error) {
+      if (String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY')) return null;
+      throw error;
+    } finally {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
   }
 
   /**

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 
 export type Db = Database.Database;
 
+/** How long a statement waits for another process's lock before it fails with SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
 /**
  * The embedded store's one file: WAL, and synchronous=FULL so that a commit is on disk (fsync)
  * before any response that depends on it is sent.
@@ -14,7 +17,7 @@ export function openDatabase(dataDir: string, fileName = 'oauth2.db'): Db {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   // Other processes (the CLI, a separate projector) may hold the write lock briefly.
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.defaultSafeIntegers(false);
   return db;
 }

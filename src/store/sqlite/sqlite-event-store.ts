@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { closeSync, fdatasync, openSync } from 'node:fs';
 import { BatchWriter, type Outcome } from './batch-writer.js';
-import type { Db } from './database.js';
+import { BUSY_TIMEOUT_MS, type Db } from './database.js';
 import {
   type AppendOptions,
   type AppendResult,
@@ -36,6 +36,8 @@ export class SqliteEventStore implements EventStore {
   private readonly appended = new EventEmitter();
   private queue: PendingAppend[] = [];
   private flushScheduled = false;
+  /** When the queue began waiting for another process's write lock (performance.now()), or null. */
+  private lockWaitSince: number | null = null;
   /** Durable appends held back until the running sync ends (see flush). */
   private flushAfterSync = false;
   /** Committed appends waiting for the next sync of the WAL, and whether a sync is running. */
@@ -48,6 +50,8 @@ export class SqliteEventStore implements EventStore {
   constructor(
     private readonly db: Db,
     private readonly pollIntervalMs = 50,
+    /** How long appends wait for another process's write lock before they fail. */
+    private readonly lockWaitMs = BUSY_TIMEOUT_MS,
   ) {
     this.writer = new BatchWriter(db);
     // Durability comes from syncing the WAL before an append resolves (see the class comment).
@@ -111,11 +115,15 @@ export class SqliteEventStore implements EventStore {
     this.flushAfterSync = false;
     const batch = this.queue;
     if (batch.length === 0) return;
-    this.queue = [];
-    let outcomes: Outcome[];
+    let outcomes: Outcome[] | null;
     try {
-      outcomes = this.writer.writeBatch(batch.map((pending) => pending.parts));
+      outcomes = this.writer.tryWriteBatch(batch.map((pending) => pending.parts));
+      if (outcomes === null) return this.retryWhenUnlocked();
+      this.lockWaitSince = null;
+      this.queue = [];
     } catch (error) {
+      this.queue = [];
+      this.lockWaitSince = null;
       // The transaction failed (disk full, I/O error, a projector that threw): nothing of the
       // batch was written.
       for (const pending of batch) pending.reject(error);
@@ -138,6 +146,28 @@ export class SqliteEventStore implements EventStore {
     );
     if (outcomes.some((o) => o.ok)) this.appended.emit('appended');
     this.sync();
+  }
+
+  /**
+   * Another process (a second server worker, the CLI) holds the write lock: try again soon,
+   * serving requests meanwhile, with whatever else was queued by then. Polled on the next turns
+   * of the event loop for the first millisecond (another worker's batch is that short), then
+   * every millisecond, for at most lockWaitMs.
+   */
+  private retryWhenUnlocked(): void {
+    const now = performance.now();
+    this.lockWaitSince ??= now;
+    if (now - this.lockWaitSince > this.lockWaitMs) {
+      const batch = this.queue;
+      this.queue = [];
+      this.lockWaitSince = null;
+      const error = Object.assign(new Error(`the event store stayed locked by another process for ${this.lockWaitMs} ms`), { code: 'SQLITE_BUSY' });
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    this.flushScheduled = true;
+    if (now - this.lockWaitSince < 1) setImmediate(() => this.flush());
+    else setTimeout(() => this.flush(), 1);
   }
 
   /** Always one more sync: fdatasync of the WAL also covers frames another process committed. */

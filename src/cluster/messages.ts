@@ -1,0 +1,21 @@
+/** What the supervisor and its HTTP workers tell each other over the cluster's IPC channel. */
+
+/** A change to a brute-force counter (http/throttle.ts), for the other workers to apply too. */
+export interface FailureChange {
+  counter: 'users' | 'ips' | 'clients';
+  op: 'fail' | 'reset';
+  key: string;
+}
+
+export type ClusterMessage =
+  /** Worker → supervisor → every other worker. */
+  | { oauth2: 'throttle'; change: FailureChange }
+  /** Worker → supervisor: the metrics of every worker, please. */
+  | { oauth2: 'metrics-request'; id: number }
+  /** Supervisor → worker: the answer, as Prometheus text, or why there is none. */
+  | { oauth2: 'metrics'; id: number; text?: string; error?: string };
+
+/** Ours, not prom-client's (which shares the channel) or anything else's. */
+export function isClusterMessage(message: unknown): message is ClusterMessage {
+  return typeof message === 'object' && message !== null && typeof (message as { oauth2?: unknown }).oauth2 === 'string';
+}

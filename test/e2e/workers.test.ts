@@ -1,0 +1,104 @@
+import { execFileSync } from 'node:child_process';
+import { request } from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testStoreEnv } from '../support/stores.js';
+import { oauth2, type ServerProcess, startServer } from '../support/process.js';
+
+// Each request on a connection of its own: the supervisor hands new connections to the workers
+// in turn, so consecutive requests reach different workers.
+function post(server: ServerProcess, path: string, body: string, user = 'testclient:testpassword') {
+  return new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+    const req = request(
+      `${server.url}${path}`,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { authorization: `Basic ${Buffer.from(user).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+const workerPids = (server: ServerProcess) =>
+  execFileSync('pgrep', ['-P', String(server.child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+const servedBy = (server: ServerProcess) => new Set([...server.output().matchAll(/"worker":(\d+),"reqId"/g)].map((m) => m[1]));
+
+describe('WORKERS=2: one server, two HTTP worker processes', () => {
+  const env = { DATA_DIR: mkdtempSync(join(tmpdir(), 'oauth2-workers-')), LOG_LEVEL: 'info', WORKERS: '2', THROTTLE_CLIENT_FAILURES: '3', ...testStoreEnv() };
+  let server: ServerProcess;
+  beforeAll(async () => {
+    expect((await oauth2(['fixtures', 'load', 'test_credentials', 'test_scopes'], env)).code).toBe(0);
+    expect((await oauth2(['clients', 'create', 'rs', '--secret', 'rs-secret', '--resource-server', '--grant-types', 'client_credentials'], env)).code).toBe(0);
+    server = await startServer(env);
+  });
+  afterAll(async () => server?.stop());
+
+  it('serves from both workers, and each sees what the other wrote the moment it answered', async () => {
+    expect(workerPids(server)).toHaveLength(2);
+    // Writes from both workers at once: every one lands, none is refused for the other's lock.
+    const issued = await Promise.all(Array.from({ length: 40 }, () => post(server, '/api/v1/tokens/', 'grant_type=client_credentials')));
+    expect(issued.map((r) => r.status)).toEqual(Array(40).fill(200));
+    for (const { body } of issued.slice(0, 6)) {
+      const seen = await post(server, '/api/v1/introspect', `token=${String(body.access_token)}`, 'rs:rs-secret');
+      expect(seen.body).toMatchObject({ active: true, client_id: 'testclient' });
+    }
+    const code = await post(server, '/api/v1/tokens/', 'grant_type=password&username=testuser@example.com&password=testpassword');
+    let refresh = String(code.body.refresh_token);
+    for (let i = 0; i < 4; i++) {
+      const next = await post(server, '/api/v1/tokens/', `grant_type=refresh_token&refresh_token=${refresh}`);
+      expect(next.status).toBe(200);
+      refresh = String(next.body.refresh_token);
+    }
+    expect(servedBy(server)).toEqual(new Set(['1', '2']));
+  });
+
+  it('counts failed client authentications across workers: the limit holds for the server, not per worker', async () => {
+    const wrong = async () => (await post(server, '/api/v1/tokens/', 'grant_type=client_credentials', 'testclient:wrong')).status;
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      statuses.push(await wrong());
+      // The failure reaches the other worker through the supervisor.
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Per worker, each would have seen 3 failures only after all 6.
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
+  });
+
+  it('answers /metrics for the whole server, whichever worker is asked', async () => {
+    const count = async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      return Number(/oauth2_tokens_issued_total\{grant_type="client_credentials"\} (\d+)/.exec(text)?.[1]);
+    };
+    expect(await count()).toBe(40);
+    expect(await count()).toBe(40);
+  });
+
+  it('replaces a worker that dies, and keeps serving meanwhile', async () => {
+    const [victim] = workerPids(server);
+    process.kill(victim!, 'SIGKILL');
+    expect((await post(server, '/api/v1/tokens/', 'grant_type=client_credentials', 'rs:rs-secret')).status).toBe(200);
+    const deadline = Date.now() + 10_000;
+    while (!(workerPids(server).length === 2 && !workerPids(server).includes(victim!)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(workerPids(server)).toHaveLength(2);
+    expect(server.output()).toContain('a worker exited; starting another');
+  });
+
+  it('stops every worker on SIGTERM, and exits 0', async () => {
+    const pids = workerPids(server);
+    const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+    server.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+  });
+});
