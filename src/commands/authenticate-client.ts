@@ -27,9 +27,9 @@ export async function authenticateClient(ctx: CommandContext, creds: ClientCrede
   }
   if (creds.clientSecret === undefined) throw failed();
   // A secret verified moments ago against this same stored hash skips scrypt (see the cache).
-  if (verifiedSecrets.matches(client.clientId, client.secretHash, creds.clientSecret)) return client;
-  if (!(await verifySecret(creds.clientSecret, client.secretHash))) throw failed();
-  verifiedSecrets.remember(client.clientId, client.secretHash, creds.clientSecret);
+  const { clientSecret } = creds;
+  const secretHash = client.secretHash;
+  if (!(await verifiedSecrets.verify(client.clientId, secretHash, clientSecret, () => verifySecret(clientSecret, secretHash)))) throw failed();
   return client;
 }
 

@@ -14,6 +14,8 @@ export class VerifiedSecretCache {
   /** 256 random bits, as hex: hashed as text with what it keys. */
   private readonly key = randomBytes(32).toString('hex');
   private readonly entries: RecentMap<string, { mac: Buffer; secretHash: string; expiresAt: number }>;
+  /** Verifications running now, by client, stored hash and MAC of the secret presented. */
+  private readonly inFlight = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly ttlMs = 5 * 60_000,
@@ -41,6 +43,28 @@ export class VerifiedSecretCache {
       return false;
     }
     return timingSafeEqual(entry.mac, this.mac(clientId, secret));
+  }
+
+  /**
+   * Whether `secret` is this client's: from the cache when it can, else by `slowVerify` (the KDF),
+   * remembered when it holds. Requests that present the same secret while it is being verified
+   * share that one verification: after a restart, a burst of connections from one client costs one
+   * scrypt, not one each on a thread pool of four.
+   */
+  verify(clientId: string, secretHash: string, secret: string, slowVerify: () => Promise<boolean>): Promise<boolean> {
+    if (this.matches(clientId, secretHash, secret)) return Promise.resolve(true);
+    const key = `${clientId}\0${secretHash}\0${this.mac(clientId, secret).toString('hex')}`;
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = slowVerify()
+        .then((ok) => {
+          if (ok) this.remember(clientId, secretHash, secret);
+          return ok;
+        })
+        .finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
   }
 
   /** Call only after `secret` verified against `secretHash` with the slow KDF. */

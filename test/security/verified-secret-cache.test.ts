@@ -52,6 +52,46 @@ describe('VerifiedSecretCache', () => {
   });
 });
 
+describe('VerifiedSecretCache.verify', () => {
+  const deferred = () => {
+    let resolve!: (ok: boolean) => void;
+    const promise = new Promise<boolean>((r) => (resolve = r));
+    return { promise, resolve };
+  };
+
+  it('runs one slow verification for requests that present the same secret at once, and caches a success', async () => {
+    const cache = new VerifiedSecretCache();
+    const slow = deferred();
+    let calls = 0;
+    const verify = () => {
+      calls += 1;
+      return slow.promise;
+    };
+    const all = Promise.all(Array.from({ length: 20 }, () => cache.verify('app', 'h', 'right', verify)));
+    slow.resolve(true);
+    expect(await all).toEqual(Array(20).fill(true));
+    expect(calls).toBe(1);
+    expect(await cache.verify('app', 'h', 'right', verify)).toBe(true);
+    expect(calls).toBe(1);
+  });
+
+  it('shares a failure only among the requests that were waiting for it, and never caches it', async () => {
+    const cache = new VerifiedSecretCache();
+    let calls = 0;
+    const verify = (ok: boolean) => () => {
+      calls += 1;
+      return Promise.resolve(ok);
+    };
+    expect(await Promise.all([1, 2, 3].map(() => cache.verify('app', 'h', 'wrong', verify(false))))).toEqual([false, false, false]);
+    expect(calls).toBe(1);
+    expect(await cache.verify('app', 'h', 'wrong', verify(false))).toBe(false);
+    expect(calls).toBe(2);
+    // Different secrets, or the same secret against another stored hash, are verified apart.
+    await Promise.all([cache.verify('app', 'h', 'a', verify(false)), cache.verify('app', 'h', 'b', verify(false)), cache.verify('app', 'h2', 'a', verify(false))]);
+    expect(calls).toBe(5);
+  });
+});
+
 describe('client authentication with the cache', () => {
   let s: TestServer;
   beforeAll(async () => {
@@ -90,6 +130,13 @@ describe('client authentication with the cache', () => {
     const after = scrypt.calls;
     expect((await cc('testpassword')).statusCode).toBe(200);
     expect(scrypt.calls).toBe(after);
+  });
+
+  it('pays scrypt once for concurrent requests with the same wrong secret, refusing each', async () => {
+    const before = scrypt.calls;
+    const answers = await Promise.all(Array.from({ length: 5 }, () => cc('not-the-secret')));
+    expect(answers.map((r) => r.statusCode)).toEqual(Array(5).fill(401));
+    expect(scrypt.calls).toBe(before + 1);
   });
 
   it('drops the cached secret when the client secret is rotated (ClientSecretRotated)', async () => {
