@@ -1,7 +1,20 @@
-// One autocannon run: 32 connections, pipelining 1, in this process (one load-generating thread).
+// One load run, 32 connections, pipelining 1, one load-generating thread: wrk where it is installed
+// (measure-wrk.mjs), else autocannon in this process.
 import autocannon from 'autocannon';
+import { spawnSync } from 'node:child_process';
+import { measureWrk } from './measure-wrk.mjs';
 
 export const CONNECTIONS = 32;
+
+/** 'wrk' or 'autocannon': the --client option, else wrk when it runs here. */
+export let loadClient = spawnSync('wrk', ['--version']).error ? 'autocannon' : 'wrk';
+export function useLoadClient(name) {
+  if (name !== 'wrk' && name !== 'autocannon') throw new Error(`unknown load client ${name}`);
+  if (name === 'wrk' && spawnSync('wrk', ['--version']).error) throw new Error('wrk is not installed (apt-get install wrk)');
+  loadClient = name;
+}
+export const loadClientLabel = () =>
+  `${loadClient}, ${CONNECTIONS} connections, ${loadClient === 'wrk' ? 'one thread' : 'pipelining 1, one load thread'}`;
 
 /**
  * Runs `load` against `url` for `seconds`. `load` is { method, path, headers, body, verify } and,
@@ -13,6 +26,10 @@ export const CONNECTIONS = 32;
  * Resolves with req/s over the run's real duration, p50/p99 latency (ms) and every kind of error.
  */
 export function measure(url, load, seconds, { connections = CONNECTIONS } = {}) {
+  return loadClient === 'wrk' ? measureWrk(url, load, seconds, { connections }) : measureAutocannon(url, load, seconds, { connections });
+}
+
+function measureAutocannon(url, load, seconds, { connections }) {
   const { method = 'POST', path, headers = {}, body, pool, cycle, fill, verify, capture } = load;
   const request = { method, path, headers, body };
   const failures = new Map();

@@ -1,6 +1,8 @@
 // Tables and the issue's targets, as markdown (printed, and written to bench/results*.md).
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
+import { loadClientLabel } from './measure.mjs';
+import { SINGLE } from './table.mjs';
 
 export function machine() {
   let model = cpus()[0]?.model ?? 'unknown CPU';
@@ -40,9 +42,9 @@ export function markdownTable(head, body) {
 /** One table: our scenarios on one target, then the peers; a row with errors is flagged. */
 function scenarioTable(rows, target) {
   const mine = rows.filter((r) => r.target === target);
-  const peers = rows.filter((r) => r.target === 'oidc-provider' || r.target === 'hello-world');
+  const peers = rows.filter((r) => r.target === 'oidc-provider' || r.target === 'hello-world' || r.target === SINGLE);
   const body = [...mine, ...peers].map((r) => [
-    r.target === target ? r.label : `${r.label}`,
+    r.target === SINGLE ? `${r.label}, 1 worker` : r.label,
     fmt(r.rps),
     ms(r.p50),
     ms(r.p99),
@@ -90,14 +92,15 @@ function targetTable(rows, target) {
   return markdownTable(['target (issue 7)', 'measured (median of per-round ratios)', 'status'], checks) + note;
 }
 
-export function mainReport({ rows, targets, rss }, { command, duration, rounds, warmup }) {
+export function mainReport({ rows, targets, rss }, { command, duration, rounds, warmup, workers }) {
   const titles = { ours: 'Embedded store (SQLite, fsync on)', 'ours (MongoDB read models)': 'MongoDB read models (events in SQLite)' };
   const parts = [
     header(
       'Benchmark: throughput and latency',
       command,
-      `autocannon, 32 connections, pipelining 1, one load thread; ${duration} s per run after a ${warmup} s warm-up; ` +
-        `${rounds} interleaved round(s), medians of rounds; every server on 127.0.0.1 on the same machine`,
+      `${loadClientLabel()}; ${duration} s per run after a ${warmup} s warm-up; ` +
+        `${rounds} interleaved round(s), medians of rounds; every server on 127.0.0.1 on the same machine; ` +
+        `our server with WORKERS=${workers}${workers > 1 ? ` (rows marked "1 worker": WORKERS=1, on a store of its own)` : ''}, the peers in one process each`,
     ),
   ];
   for (const target of targets) {

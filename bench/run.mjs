@@ -1,8 +1,10 @@
 // `npm run bench [-- options]`: the measuring harness of issue 7. See --help.
+import { mainReport } from './report.mjs'; // first: the report notes the load average at start
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { useLoadClient } from './measure.mjs';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { mainReport } from './report.mjs'; // first: the report notes the load average at start
 
 const HELP = `npm run bench [-- options]
 
@@ -19,6 +21,9 @@ const HELP = `npm run bench [-- options]
   --rounds N         interleaved rounds; the table shows medians (default 2)
   --warmup N         seconds of warm-up per scenario (default 2; 0 to skip)
   --tokens N         live tokens for --scale (default 1000000; try 100000 first)
+  --workers N        our server's WORKERS for the table (default: one per CPU); with more than
+                     one, client_credentials and introspection also run on one worker
+  --client NAME      wrk or autocannon (default: wrk where installed, apt-get install wrk)
 `;
 
 const { values } = parseArgs({
@@ -31,6 +36,8 @@ const { values } = parseArgs({
     scale: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     scenario: { type: 'string', default: 'client_credentials' },
+    workers: { type: 'string', default: String(availableParallelism()) },
+    client: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -51,9 +58,18 @@ const opts = {
   rounds: Math.max(1, Math.round(number('rounds'))),
   warmup: number('warmup'),
   tokens: Math.round(number('tokens')),
+  workers: Math.max(1, Math.round(number('workers'))),
   command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
 };
 const out = (file) => fileURLToPath(new URL(file, import.meta.url));
+if (values.client) {
+  try {
+    useLoadClient(values.client);
+  } catch (error) {
+    process.stderr.write(`bench: ${error.message}\n`);
+    process.exit(2);
+  }
+}
 
 const mongoUrl = process.env.MONGODB_URL?.trim();
 if (values.mongo && !mongoUrl) {

@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { errorCount, measure } from './measure.mjs';
+import { errorCount, loadClientLabel, measure } from './measure.mjs';
 import { freshStore } from './ours.mjs';
 import { childEnv, oauth2, startOurs } from './processes.mjs';
 import { header, markdownTable } from './report.mjs';
@@ -206,7 +206,7 @@ export async function runScale({ tokens, duration, rounds, warmup, command }) {
       header(
         `Benchmark: flat cost, ${num(SMALL)} vs ${num(big)} live tokens`,
         command,
-        `embedded SQLite, fsync on; autocannon, 32 connections, pipelining 1; ${duration} s per run after a ${warmup} s warm-up; ${rounds} interleaved round(s), medians; introspection cycles ${num(b.store.sample.length)} tokens spread over the whole model`,
+        `embedded SQLite, fsync on, one worker; ${loadClientLabel()}; ${duration} s per run after a ${warmup} s warm-up; ${rounds} interleaved round(s), medians; introspection cycles ${num(b.store.sample.length)} tokens spread over the whole model`,
       ),
       '## Throughput',
       '',

@@ -17,15 +17,18 @@ const median = (xs) => {
 const poolSize = (rate, seconds, margin) => Math.ceil(rate * seconds * margin) + 64;
 
 /** The run order of one round: related scenarios next to each other. */
-function roundOrder(ours) {
+function roundOrder(ours, single) {
   const byKey = (list, key) => list.find((s) => s.key === key);
   const mine = (key) => ours.map((t) => ({ scenario: byKey(OURS, key), target: t }));
+  const alone = (key) => (single ? [{ scenario: byKey(OURS, key), target: single }] : []);
   const peer = (key, target) => ({ scenario: byKey(PEERS, key), target });
   return (peers) => [
     ...mine('client_credentials'),
+    ...alone('client_credentials'),
     peer('oidc_client_credentials', peers.oidc),
     peer('hello', peers.hello),
     ...mine('introspection'),
+    ...alone('introspection'),
     peer('oidc_introspection', peers.oidc),
     ...mine('code'),
     ...mine('refresh'),
@@ -35,30 +38,33 @@ function roundOrder(ours) {
   ];
 }
 
-export async function runTable({ duration, rounds, warmup, mongoUrl }) {
+/** The label of the rows of our server with one worker, when the others run several. */
+export const SINGLE = 'ours, 1 worker';
+
+export async function runTable({ duration, rounds, warmup, mongoUrl, workers }) {
   const stores = [await freshStore()];
   if (mongoUrl) stores.push(await freshStore({ mongoUrl }));
+  // With several workers, client_credentials and introspection also on one worker, on a store of
+  // its own: what a worker adds, side by side.
+  const singleStore = workers > 1 ? await freshStore() : null;
+  if (singleStore) stores.push(singleStore);
   const started = [];
+  const target = async (name, store, WORKERS) => {
+    const proc = await startOurs({ ...store.env, WORKERS: String(WORKERS) });
+    started.push(proc);
+    await prime(proc.url);
+    return { name, proc, url: proc.url, session: await signIn(proc.url), stock: { access: [], refresh: [] } };
+  };
   try {
-    const ours = [];
-    for (const [i, store] of stores.entries()) {
-      const proc = await startOurs(store.env);
-      started.push(proc);
-      await prime(proc.url);
-      ours.push({
-        name: i === 0 ? 'ours' : 'ours (MongoDB read models)',
-        proc,
-        url: proc.url,
-        session: await signIn(proc.url),
-        stock: { access: [], refresh: [] },
-      });
-    }
+    const ours = [await target('ours', stores[0], workers)];
+    if (mongoUrl) ours.push(await target('ours (MongoDB read models)', stores[1], workers));
+    const single = singleStore ? await target(SINGLE, singleStore, 1) : null;
     const hello = await startHello();
     started.push(hello);
     const oidc = await startOidc();
     started.push(oidc);
     const peers = { hello: { name: 'hello-world', url: hello.url }, oidc: { name: 'oidc-provider', url: oidc.url } };
-    const order = roundOrder(ours)(peers);
+    const order = roundOrder(ours, single)(peers);
 
     // A pooled scenario's pool is sized from its rate in an earlier round, else from its warm-up
     // (with more headroom: a 2 s warm-up runs colder), else from client_credentials' on the same
@@ -127,7 +133,7 @@ export async function runTable({ duration, rounds, warmup, mongoUrl }) {
       perRound: runs.map((r) => r.rps),
     }));
     const rss = {
-      ...Object.fromEntries(ours.map((t) => [t.name, t.proc.rssMB()])),
+      ...Object.fromEntries([...ours, ...(single ? [single] : [])].map((t) => [t.name, t.proc.rssMB()])),
       'oidc-provider': oidc.rssMB(),
       'hello-world': hello.rssMB(),
     };

@@ -149,10 +149,10 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * Another process (a second server worker, the CLI) holds the write lock: try again soon,
-   * serving requests meanwhile, with whatever else was queued by then. Polled on the next turns
-   * of the event loop for the first millisecond (another worker's batch is that short), then
-   * every millisecond, for at most lockWaitMs.
+   * Another process (a second server worker, the CLI) holds the write lock: try again in a
+   * millisecond (about one batch of another worker), serving requests meanwhile, with whatever
+   * else was queued by then; for at most lockWaitMs. Polling on every turn of the event loop
+   * instead measured 5-10% more CPU per append with two workers, and smaller batches.
    */
   private retryWhenUnlocked(): void {
     const now = performance.now();
@@ -166,8 +166,7 @@ export class SqliteEventStore implements EventStore {
       return;
     }
     this.flushScheduled = true;
-    if (now - this.lockWaitSince < 1) setImmediate(() => this.flush());
-    else setTimeout(() => this.flush(), 1);
+    setTimeout(() => this.flush(), 1);
   }
 
   /** Always one more sync: fdatasync of the WAL also covers frames another process committed. */
