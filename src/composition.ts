@@ -55,13 +55,16 @@ export async function openRuntime(
   {
     projections = true,
     awaitProjection = true,
+    checkpointWal = true,
   }: {
     projections?: boolean;
     /** false for CLI commands: they append and leave the projecting to whichever projector runs. */
     awaitProjection?: boolean;
+    /** false for HTTP workers: their supervisor checkpoints the embedded file's WAL for all. */
+    checkpointWal?: boolean;
   } = {},
 ): Promise<Runtime> {
-  const stores = await openStores(config, log);
+  const stores = await openStores(config, log, { checkpointWal });
   const { reads } = stores;
   let projected: () => Promise<Position | null> = async () => null;
   const metrics = new Metrics(async () => projectionLagSeconds(stores.events, await projected()));

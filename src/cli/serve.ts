@@ -9,10 +9,10 @@ import { StoreUnreachableError } from '../store/connect.js';
 import { createLogger } from './logger.js';
 import { configOrExit } from './runtime-command.js';
 
-async function runtimeOrExit(log: Logger, projections: boolean): Promise<Runtime> {
+async function runtimeOrExit(log: Logger, projections: boolean, checkpointWal = true): Promise<Runtime> {
   const config = configOrExit();
   try {
-    const runtime = await openRuntime(config, log, { projections });
+    const runtime = await openRuntime(config, log, { projections, checkpointWal });
     // A stopped projector would leave every write waiting for it: exit, and let the supervisor restart us.
     runtime.runner?.onFailure(() => {
       log.fatal('projections stopped on an error; exiting');
@@ -50,7 +50,7 @@ export async function serve(options: { apiOnly?: boolean }): Promise<void> {
   if (config.WORKERS > 1 && cluster.isPrimary) return supervise(config.WORKERS, options);
   const worker = cluster.worker?.id;
   const log = worker === undefined ? createLogger(config.LOG_LEVEL) : createLogger(config.LOG_LEVEL).child({ worker });
-  const runtime = await runtimeOrExit(log, !options.apiOnly && worker === undefined);
+  const runtime = await runtimeOrExit(log, !options.apiOnly && worker === undefined, worker === undefined);
   const app = buildApp(runtime, log, worker === undefined ? undefined : workerPeers(runtime.metrics.registry));
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   const projections = runtime.inline ? 'inline' : options.apiOnly || worker !== undefined ? 'elsewhere' : 'in process';
@@ -71,11 +71,13 @@ async function supervise(workers: number, options: { apiOnly?: boolean }): Promi
   const log = createLogger(config.LOG_LEVEL);
   // Made here, before any worker reads it, so that all of them read the same one.
   sessionKey(config.SESSION_SECRET, config.DATA_DIR);
-  // The projections (and, on the embedded store, catching up the read models and pruning them),
-  // once for the whole server; the workers answer requests.
-  const runtime = options.apiOnly ? null : await runtimeOrExit(log, true);
-  log.info({ workers, stores: runtime?.kinds, projections: runtime === null ? 'elsewhere' : runtime.inline ? 'inline' : 'in process' }, 'oauth2 supervisor starting its workers');
-  superviseWorkers({ workers, log, close: async () => void (await runtime?.close()) });
+  // Once for the whole server, while the workers answer requests: the projections unless
+  // --api-only (on the embedded store: catching the read models up, and pruning them), and the
+  // embedded file's WAL checkpoints.
+  const runtime = await runtimeOrExit(log, !options.apiOnly);
+  const projections = runtime.inline ? 'inline' : options.apiOnly ? 'elsewhere' : 'in process';
+  log.info({ workers, stores: runtime.kinds, projections }, 'oauth2 supervisor starting its workers');
+  superviseWorkers({ workers, log, close: () => runtime.close() });
 }
 
 /** `oauth2 projector`: only the projections, for a deployment with separate API processes. */

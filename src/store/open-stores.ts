@@ -26,6 +26,8 @@ export interface Stores {
 export async function openStores(
   config: Pick<Config, 'DATA_DIR' | 'EVENTSTORE_URL' | 'MONGODB_URL' | 'STORE_CONNECT_ATTEMPTS'>,
   log: Logger,
+  /** Whether this process runs the embedded file's WAL checkpointer (one per server is enough). */
+  { checkpointWal = true }: { checkpointWal?: boolean } = {},
 ): Promise<Stores> {
   const closers: Array<() => Promise<void> | void> = [];
   try {
@@ -43,8 +45,10 @@ export async function openStores(
       file.pragma('synchronous = NORMAL');
       // WAL checkpoints run in a worker thread, not inside a commit on the event loop.
       file.pragma('wal_autocheckpoint = 0');
-      const checkpointer = startCheckpointer(file.name);
-      closers.push(() => checkpointer.stop());
+      if (checkpointWal) {
+        const checkpointer = startCheckpointer(file.name);
+        closers.push(() => checkpointer.stop());
+      }
       // 32 MiB of page cache. Keys begin with their issuing time (tokens, grants, events), so the
       // pages in use are the recent ones, whatever the size of the read models.
       file.pragma('cache_size = -32768');
