@@ -100,7 +100,7 @@ export function mainReport({ rows, targets, rss }, { command, duration, rounds, 
       command,
       `${loadClientLabel()}; ${duration} s per run after a ${warmup} s warm-up; ` +
         `${rounds} interleaved round(s), medians of rounds; every server on 127.0.0.1 on the same machine; ` +
-        `our server with WORKERS=${workers}${workers > 1 ? ` (rows marked "1 worker": WORKERS=1, on a store of its own)` : ''}, the peers in one process each`,
+        `our server with WORKERS=${workers}${workers > 1 ? ` (rows marked "1 worker": WORKERS=1, on a store of its own; on MongoDB read models: WORKERS=1)` : ''}, the peers in one process each`,
     ),
   ];
   for (const target of targets) {

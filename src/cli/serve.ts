@@ -29,15 +29,17 @@ async function runtimeOrExit(log: Logger, projections: boolean, checkpointWal = 
   }
 }
 
-function onSignals(stop: (signal: string) => Promise<void>): void {
+/** Stops once on SIGINT or SIGTERM, then exits 0; returns the same trigger for other reasons. */
+function onSignals(stop: (signal: string) => Promise<void>): (reason: string) => void {
   let stopping = false;
-  const once = (signal: string) => {
+  const once = (reason: string) => {
     if (stopping) return;
     stopping = true;
-    void stop(signal).then(() => process.exit(0));
+    void stop(reason).then(() => process.exit(0));
   };
   process.on('SIGINT', () => once('SIGINT'));
   process.on('SIGTERM', () => once('SIGTERM'));
+  return once;
 }
 
 /**
@@ -61,9 +63,9 @@ export async function serve(options: { apiOnly?: boolean }): Promise<void> {
     await app.close();
     await runtime.close();
   };
-  onSignals(stop);
+  const stopOnce = onSignals(stop);
   // The supervisor is gone (killed, crashed): its workers must not serve on without it.
-  if (worker !== undefined) process.once('disconnect', () => void stop('disconnect').then(() => process.exit(0)));
+  if (worker !== undefined) process.once('disconnect', () => stopOnce('disconnect'));
 }
 
 async function supervise(workers: number, options: { apiOnly?: boolean }): Promise<void> {

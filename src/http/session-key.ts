@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -17,6 +17,8 @@ export function sessionKey(secret: string | undefined, dataDir: string): Buffer 
     // No key yet: make one below.
   }
   const key = randomBytes(32);
+  // DATA_DIR may not exist yet: with both stores on servers, nothing else creates it.
+  mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, key.toString('hex'), { mode: 0o600 });
   return key;
 }

@@ -106,3 +106,24 @@ describe('WORKERS=2: one server, two HTTP worker processes', () => {
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
   });
 });
+
+describe('WORKERS=2 when the supervisor dies', () => {
+  it('has its workers stop too, instead of serving on without it', async () => {
+    const env = { DATA_DIR: mkdtempSync(join(tmpdir(), 'oauth2-orphans-')), LOG_LEVEL: 'warn', WORKERS: '2', ...testStoreEnv() };
+    const server = await startServer(env);
+    const pids = workerPids(server);
+    expect(pids).toHaveLength(2);
+    server.child.kill('SIGKILL');
+    const alive = () => pids.filter((pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    const deadline = Date.now() + 10_000;
+    while (alive().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(alive()).toEqual([]);
+  });
+});
