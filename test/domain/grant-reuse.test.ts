@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fold } from '../../src/domain/aggregate.js';
 import { type DomainEvent, type EventData, event, parseEvent } from '../../src/domain/events.js';
-import { decideRefreshAttempt, evolveGrant, type GrantState, initialGrant, type RefreshRequest } from '../../src/domain/grant.js';
+import { decideRefreshAttempt, evolveGrant, type GrantState, initialGrant, type RefreshRequest, rotatedHashes } from '../../src/domain/grant.js';
 import { tokensProjector } from '../../src/projections/tokens.js';
 import type { RecordedEvent } from '../../src/store/event-store.js';
 import { oauthError } from '../support/oauth-error.js';
@@ -56,12 +56,12 @@ const request = (over: Partial<RefreshRequest> = {}): RefreshRequest => ({
 
 describe('evolveGrant keeps the rotation history', () => {
   it('starts with no rotated token and no last rotation', () => {
-    expect(stateOf(issued)).toMatchObject({ rotatedRefreshTokenHashes: [], lastRotation: null });
+    expect(stateOf(issued)).toMatchObject({ rotatedRefreshTokenHashes: null, lastRotation: null });
   });
 
   it('remembers every rotated-away refresh token, and the latest rotation with its sealed successor', () => {
     const s = stateOf(issued, refreshed(), refreshed({ previousRefreshTokenHash: h('d'), refreshTokenHash: h('9'), accessTokenHash: h('8'), successor: { rotatedAt: NOW + 50, sealed: 'v1.second' } }));
-    expect(s.rotatedRefreshTokenHashes).toEqual([h('b'), h('d')]);
+    expect(rotatedHashes(s.rotatedRefreshTokenHashes)).toEqual([h('b'), h('d')]);
     expect(s.refreshTokenHash).toBe(h('9'));
     expect(s.lastRotation).toEqual({
       previousRefreshTokenHash: h('d'),
@@ -74,10 +74,18 @@ describe('evolveGrant keeps the rotation history', () => {
     });
   });
 
+  it('adds a rotation without copying the ones before it: folding a long family costs its length, not its square', () => {
+    const before = stateOf(issued, refreshed());
+    const after = evolveGrant(before, refreshed({ previousRefreshTokenHash: h('d'), refreshTokenHash: h('9') }));
+    expect(after.rotatedRefreshTokenHashes?.older).toBe(before.rotatedRefreshTokenHashes);
+    // The state before is left as it was: cached states stay exact.
+    expect(rotatedHashes(before.rotatedRefreshTokenHashes)).toEqual([h('b')]);
+  });
+
   it('keeps no last rotation for a TokenRefreshed without a sealed successor (grace off, or older events)', () => {
     const { successor: _, ...data } = (refreshed() as { data: EventData<'TokenRefreshed'> }).data;
     const s = stateOf(issued, event('TokenRefreshed', data));
-    expect(s.rotatedRefreshTokenHashes).toEqual([h('b')]);
+    expect(rotatedHashes(s.rotatedRefreshTokenHashes)).toEqual([h('b')]);
     expect(s.lastRotation).toBeNull();
   });
 

@@ -88,7 +88,7 @@ describe('evolveGrant', () => {
       refreshTokenHash: h('b'),
       refreshExpiresAt: NOW + 86_400,
       revoked: false,
-      rotatedRefreshTokenHashes: [],
+      rotatedRefreshTokenHashes: null,
       lastRotation: null,
     });
   });
