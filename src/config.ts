@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
@@ -5,6 +6,16 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const seconds = z.coerce.number().int().positive();
+
+/** One trusted proxy: an IP address, a CIDR range, or a name proxy-addr knows. */
+function proxyEntry(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
 
 const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -45,6 +56,18 @@ const ConfigSchema = z.object({
     .union([z.literal('auto'), z.coerce.number().int().min(1).max(64)])
     .default(1)
     .transform((w) => (w === 'auto' ? availableParallelism() : w)),
+  /**
+   * The reverse proxies in front, comma-separated (addresses, CIDR ranges, loopback, linklocal,
+   * uniquelocal): only a request from one of them has its X-Forwarded-For believed, for the
+   * client address that the per-IP throttle and the audit use. Unset: the TCP peer's address.
+   */
+  TRUST_PROXY: z
+    .string()
+    .transform((list) => list.split(',').map((e) => e.trim()).filter((e) => e !== ''))
+    .refine((entries) => entries.length > 0 && entries.every(proxyEntry), {
+      message: 'must be comma-separated IP addresses or CIDR ranges (or loopback, linklocal, uniquelocal)',
+    })
+    .optional(),
   /** 32+ bytes, hex or base64, for the session cookie; generated into DATA_DIR when unset. */
   SESSION_SECRET: z.string().min(32).optional(),
 });

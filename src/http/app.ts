@@ -50,6 +50,8 @@ export function buildApp(runtime: Runtime, logger?: FastifyBaseLogger, peers?: P
     bodyLimit: 16 * 1024,
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
+    // req.ip: the address X-Forwarded-For gives, when the request comes from a trusted proxy.
+    ...(config.TRUST_PROXY ? { trustProxy: config.TRUST_PROXY.join(',') } : {}),
   });
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
