@@ -65,9 +65,11 @@ export function superviseWorkers({ workers, log, close }: SupervisorOptions): vo
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
     if (code === 0 && signal === null) {
-      // It stopped cleanly, on a signal of its own: Ctrl-C reaches the whole process group.
+      // It stopped cleanly, on a signal of its own: Ctrl-C reaches the whole process group, and
+      // a worker stopped on purpose stays stopped.
       listened.delete(worker.id);
       if (Object.values(cluster.workers ?? {}).every((w) => w === undefined || w.isDead())) void stop(0);
+      else log.warn({ worker: worker.id }, 'a worker stopped on a signal of its own; not replacing it');
       return;
     }
     if (!listened.has(worker.id)) {
