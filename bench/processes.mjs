@@ -1,6 +1,6 @@
 // Child processes for the benchmark: our server (from dist), the baselines, the CLI; and their RSS.
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -123,11 +123,14 @@ export async function startOidc() {
   });
 }
 
-/** Resident set size of a process, from /proc (Linux), in MB; null elsewhere. */
+/** Resident set size of a process and its children (a supervisor's workers), from /proc (Linux), in MB; null elsewhere. */
 export function rssMB(pid) {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : null;
+    const kB = (p) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+    const children = readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean),
+    );
+    return Math.round([pid, ...children].reduce((sum, p) => sum + kB(p), 0) / 1024);
   } catch {
     return null;
   }

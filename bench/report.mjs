@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
 import { loadClientLabel } from './measure.mjs';
-import { SINGLE } from './table.mjs';
+
+/** The label of the rows of our server with one worker, when the others run several. */
+export const SINGLE = 'ours, 1 worker';
 
 export function machine() {
   let model = cpus()[0]?.model ?? 'unknown CPU';

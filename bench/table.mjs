@@ -1,6 +1,7 @@
 // The main comparison: every scenario against our server(s) and the peers, interleaved in rounds
 // (each round runs every scenario once, so all see the same machine state); medians of rounds.
 import { errorCount, measure } from './measure.mjs';
+import { SINGLE } from './report.mjs';
 import { freshStore } from './ours.mjs';
 import { prime, signIn } from './pools.mjs';
 import { startHello, startOidc, startOurs } from './processes.mjs';
@@ -37,9 +38,6 @@ function roundOrder(ours, single) {
     ...mine('me'),
   ];
 }
-
-/** The label of the rows of our server with one worker, when the others run several. */
-export const SINGLE = 'ours, 1 worker';
 
 export async function runTable({ duration, rounds, warmup, mongoUrl, workers }) {
   const stores = [await freshStore()];
