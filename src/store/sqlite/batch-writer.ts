@@ -36,33 +36,27 @@ export class BatchWriter {
   }
 
   /**
-   * Writes and commits a batch: one outcome per append, in order. Throws, having written nothing,
-   * if the transaction itself fails (the disk, or a projector that throws).
-   */
-  writeBatch(batch: StreamAppend[][]): Outcome[] {
-    const outcomes: Outcome[] = [];
-    // IMMEDIATE: take the write lock up front, waiting (busy_timeout) for a writer in another
-    // process, instead of failing when a read transaction cannot be upgraded.
-    this.inTransaction.immediate(batch, outcomes);
-    this.commits += 1;
-    return outcomes;
-  }
-
-  /**
-   * As writeBatch, but null at once, having written nothing, if another connection holds the
-   * write lock: SQLite's busy handler would sleep on the event loop until it is released.
+   * Writes and commits a batch: one outcome per append, in order. Null at once, having written
+   * nothing, if another connection holds the write lock: SQLite's busy handler would sleep on the
+   * event loop until it is released. Throws, having written nothing, if the transaction itself
+   * fails (the disk, or a projector that throws).
    */
   tryWriteBatch(batch: StreamAppend[][]): Outcome[] | null {
+    const outcomes: Outcome[] = [];
     // Not a prepared statement: this pragma takes effect when it is prepared, not when it runs.
     this.db.pragma('busy_timeout = 0');
     try {
-      return this.writeBatch(batch);
+      // IMMEDIATE: take the write lock up front, instead of failing when a read transaction
+      // cannot be upgraded.
+      this.inTransaction.immediate(batch, outcomes);
     } catch (error) {
       if (String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY')) return null;
       throw error;
     } finally {
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
+    this.commits += 1;
+    return outcomes;
   }
 
   /**
