@@ -5,12 +5,12 @@ import { workerPeers } from '../cluster/worker-peers.js';
 import { openRuntime, type Runtime } from '../composition.js';
 import { buildApp } from '../http/app.js';
 import { sessionKey } from '../http/session-key.js';
+import type { Config } from '../config.js';
 import { StoreUnreachableError } from '../store/connect.js';
 import { createLogger } from './logger.js';
 import { configOrExit } from './runtime-command.js';
 
-async function runtimeOrExit(log: Logger, projections: boolean, checkpointWal = true): Promise<Runtime> {
-  const config = configOrExit();
+async function runtimeOrExit(config: Config, log: Logger, projections: boolean, checkpointWal = true): Promise<Runtime> {
   try {
     const runtime = await openRuntime(config, log, { projections, checkpointWal });
     // A stopped projector would leave every write waiting for it: exit, and let the supervisor restart us.
@@ -49,10 +49,10 @@ function onSignals(stop: (signal: string) => Promise<void>): (reason: string) =>
  */
 export async function serve(options: { apiOnly?: boolean }): Promise<void> {
   const config = configOrExit();
-  if (config.WORKERS > 1 && cluster.isPrimary) return supervise(config.WORKERS, options);
+  if (config.WORKERS > 1 && cluster.isPrimary) return supervise(config, options);
   const worker = cluster.worker?.id;
   const log = worker === undefined ? createLogger(config.LOG_LEVEL) : createLogger(config.LOG_LEVEL).child({ worker });
-  const runtime = await runtimeOrExit(log, !options.apiOnly && worker === undefined, worker === undefined);
+  const runtime = await runtimeOrExit(config, log, !options.apiOnly && worker === undefined, worker === undefined);
   const app = buildApp(runtime, log, worker === undefined ? undefined : workerPeers(runtime.metrics.registry));
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   const projections = runtime.inline ? 'inline' : options.apiOnly || worker !== undefined ? 'elsewhere' : 'in process';
@@ -68,15 +68,15 @@ export async function serve(options: { apiOnly?: boolean }): Promise<void> {
   if (worker !== undefined) process.once('disconnect', () => stopOnce('disconnect'));
 }
 
-async function supervise(workers: number, options: { apiOnly?: boolean }): Promise<void> {
-  const config = configOrExit();
+async function supervise(config: Config, options: { apiOnly?: boolean }): Promise<void> {
+  const workers = config.WORKERS;
   const log = createLogger(config.LOG_LEVEL);
   // Made here, before any worker reads it, so that all of them read the same one.
   sessionKey(config.SESSION_SECRET, config.DATA_DIR);
   // Once for the whole server, while the workers answer requests: the projections unless
   // --api-only (on the embedded store: catching the read models up, and pruning them), and the
   // embedded file's WAL checkpoints.
-  const runtime = await runtimeOrExit(log, !options.apiOnly);
+  const runtime = await runtimeOrExit(config, log, !options.apiOnly);
   const projections = runtime.inline ? 'inline' : options.apiOnly ? 'elsewhere' : 'in process';
   log.info({ workers, stores: runtime.kinds, projections }, 'oauth2 supervisor starting its workers');
   superviseWorkers({ workers, log, close: () => runtime.close() });
@@ -86,7 +86,7 @@ async function supervise(workers: number, options: { apiOnly?: boolean }): Promi
 export async function projector(): Promise<void> {
   const config = configOrExit();
   const log = createLogger(config.LOG_LEVEL);
-  const runtime = await runtimeOrExit(log, true);
+  const runtime = await runtimeOrExit(config, log, true);
   if (runtime.inline) {
     log.info({ stores: runtime.kinds }, 'oauth2 projector running: the embedded store projects every append as it commits, so this process only prunes expired rows');
   } else log.info({ stores: runtime.kinds }, 'oauth2 projector running');
