@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { superviseWorkers } from '../cluster/supervisor.js';
 import { workerPeers } from '../cluster/worker-peers.js';
@@ -42,6 +43,27 @@ function onSignals(stop: (signal: string) => Promise<void>): (reason: string) =>
   return once;
 }
 
+/** Why a port cannot be listened on, when it is the operator's to fix. */
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'the address is in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'this machine has no such address',
+};
+
+/** Listens, or exits 1 naming the address and why (no stack trace) when it cannot. */
+async function listenOrExit(app: FastifyInstance, config: Config, log: Logger): Promise<string> {
+  try {
+    return await app.listen({ port: config.PORT, host: config.HOST });
+  } catch (error) {
+    const why = LISTEN_ERRORS[String((error as { code?: unknown }).code)];
+    if (why === undefined) throw error;
+    const message = `cannot listen on ${config.HOST}:${config.PORT}: ${why}`;
+    log.fatal(message);
+    process.stderr.write(`oauth2: ${message}\n`);
+    process.exit(1);
+  }
+}
+
 /**
  * `oauth2 serve [--api-only]`: HTTP, and unless --api-only, the projections in the same process.
  * With WORKERS > 1 this process supervises that many HTTP workers (cluster workers running this
@@ -54,7 +76,7 @@ export async function serve(options: { apiOnly?: boolean }): Promise<void> {
   const log = worker === undefined ? createLogger(config.LOG_LEVEL) : createLogger(config.LOG_LEVEL).child({ worker });
   const runtime = await runtimeOrExit(config, log, !options.apiOnly && worker === undefined, worker === undefined);
   const app = buildApp(runtime, log, worker === undefined ? undefined : workerPeers(runtime.metrics.registry));
-  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  const address = await listenOrExit(app, config, log);
   const projections = runtime.inline ? 'inline' : options.apiOnly || worker !== undefined ? 'elsewhere' : 'in process';
   // A worker is one of several: the supervisor announces the server once all of them listen.
   log[worker === undefined ? 'info' : 'debug']({ address, issuer: config.ISSUER, stores: runtime.kinds, projections }, 'oauth2 server listening');
