@@ -53,7 +53,7 @@ const ConfigSchema = z.object({
    * supervising process runs the projections and the workers share the port and the stores.
    */
   WORKERS: z
-    .union([z.literal('auto'), z.coerce.number().int().min(1).max(64)])
+    .union([z.literal('auto'), z.coerce.number().int().min(1).max(64)], { error: 'must be a whole number from 1 to 64, or auto' })
     .default(1)
     .transform((w) => (w === 'auto' ? availableParallelism() : w)),
   /**

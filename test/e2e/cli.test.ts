@@ -10,7 +10,7 @@ afterAll(async () => server?.stop());
 
 describe('oauth2 CLI', () => {
   it('exits 1 with a clear message for a bad configuration value', async () => {
-    for (const [name, value] of [['PORT', 'eighty'], ['ACCESS_TOKEN_LIFETIME', '-5'], ['IGNORE_CLIENT_REQUESTED_SCOPE', 'maybe'], ['ISSUER', 'not a url']]) {
+    for (const [name, value] of [['PORT', 'eighty'], ['ACCESS_TOKEN_LIFETIME', '-5'], ['IGNORE_CLIENT_REQUESTED_SCOPE', 'maybe'], ['ISSUER', 'not a url'], ['WORKERS', 'many'], ['WORKERS', '0'], ['TRUST_PROXY', 'everyone']]) {
       const res = await oauth2(['serve'], { ...env(), [name!]: value! });
       expect(res.code, name).toBe(1);
       expect(res.stderr).toContain(`invalid configuration`);
