@@ -15,6 +15,7 @@ import {
   type TokenView,
   type UserView,
 } from '../read-store.js';
+import { TokenCache } from './token-cache.js';
 import { createIndexes, createTables, dropTables, prepareTable, type TableStatements, tableName } from './read-tables.js';
 
 interface GenerationRow {
@@ -45,8 +46,10 @@ export class SqliteReadStore implements ReadStore {
   private view = new Map<ProjectionName, number>();
   private viewAt = 0;
   private readonly q;
+  private readonly tokenCache: TokenCache;
 
   constructor(private readonly db: Db) {
+    this.tokenCache = new TokenCache(db);
     db.exec(`CREATE TABLE IF NOT EXISTS rm_generations (
       projection TEXT NOT NULL, generation INTEGER NOT NULL, status TEXT NOT NULL, checkpoint TEXT,
       PRIMARY KEY (projection, generation))`);
@@ -116,8 +119,10 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async getToken(hash: string): Promise<TokenView | null> {
-    const r = this.query<TokenRow>('token').get(hash);
-    return r ? tokenFromRow(r) : null;
+    return this.tokenCache.get(hash, this.active('tokens'), () => {
+      const r = this.query<TokenRow>('token').get(hash);
+      return r ? tokenFromRow(r) : null;
+    });
   }
 
   async getCode(hash: string): Promise<CodeView | null> {
@@ -150,6 +155,7 @@ export class SqliteReadStore implements ReadStore {
 
   private applyTo(row: GenerationRow, entries: PositionedOps[], checkpoint: Position): void {
     const done = row.checkpoint === null ? null : parsePosition(row.checkpoint);
+    if (row.projection === 'tokens') this.tokenCache.forget();
     const table = this.table(row.projection, row.generation);
     for (const entry of entries) {
       if (done && comparePositions(entry.position, done) <= 0) continue;
@@ -270,6 +276,7 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async pruneExpired(now: number): Promise<number> {
+    this.tokenCache.forget();
     return this.db
       .transaction(() => {
         let pruned = 0;

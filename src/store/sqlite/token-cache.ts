@@ -1,0 +1,55 @@
+import type { Statement } from 'better-sqlite3';
+import type { Db } from './database.js';
+import type { TokenView } from '../read-store.js';
+
+/** Enough for the tokens in use at once on a busy server: ~4 MB at most. */
+const CAPACITY = 10_000;
+
+/**
+ * Token rows read recently on one connection, served again while the table cannot have changed:
+ * introspection and bearer checks ask for the same token over and over, and a lookup in SQLite's
+ * B-tree costs several times a Map's. Exact, not timed: `PRAGMA data_version` changes as soon as
+ * another connection (another worker, the CLI, a rebuild) has committed anything, and the store
+ * calls forget() on each of its own writes, so a revoked or rotated token is never served from
+ * here; a switch of the active generation (a rebuild) starts it afresh. Unknown tokens are not
+ * kept: guesses must not push out the tokens in use.
+ */
+export class TokenCache {
+  private rows = new Map<string, TokenView>();
+  private version: number | undefined;
+  private generation: number | undefined;
+  private readonly dataVersion: Statement<[], number>;
+
+  constructor(
+    private readonly db: Db,
+    private readonly capacity = CAPACITY,
+  ) {
+    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+  }
+
+  /** The row of `hash` in `generation` of the tokens, from here or else from `load`. */
+  get(hash: string, generation: number, load: () => TokenView | null): TokenView | null {
+    // Inside a transaction of this connection (a rebuild's last catch-up) rows may not be
+    // committed yet, and may never be.
+    if (this.db.inTransaction) return load();
+    const version = this.dataVersion.get();
+    if (version !== this.version || generation !== this.generation) {
+      this.rows.clear();
+      this.version = version;
+      this.generation = generation;
+    }
+    const kept = this.rows.get(hash);
+    if (kept) return kept;
+    const row = load();
+    if (row === null) return null;
+    // The oldest first: a Map iterates in insertion order.
+    if (this.rows.size >= this.capacity) this.rows.delete(this.rows.keys().next().value!);
+    this.rows.set(hash, Object.freeze(row));
+    return row;
+  }
+
+  /** This connection changed (or may have changed) the tokens. */
+  forget(): void {
+    this.rows.clear();
+  }
+}
