@@ -83,6 +83,16 @@ describe('WORKERS=2: one server, two HTTP worker processes', () => {
     expect(await count()).toBe(40);
   });
 
+  it('a token revoked through one worker is inactive at once on both, though both had it in memory', async () => {
+    // As rs: testclient is locked out by the test before.
+    const { body } = await post(server, '/api/v1/tokens/', 'grant_type=client_credentials', 'rs:rs-secret');
+    const introspect = () => post(server, '/api/v1/introspect', `token=${String(body.access_token)}`, 'rs:rs-secret');
+    // Consecutive connections go to the workers in turn: each looks the token up, and keeps it.
+    for (let i = 0; i < 4; i++) expect((await introspect()).body).toMatchObject({ active: true });
+    expect((await post(server, '/api/v1/revoke', `token=${String(body.access_token)}`, 'rs:rs-secret')).status).toBe(200);
+    for (let i = 0; i < 4; i++) expect((await introspect()).body).toEqual({ active: false });
+  });
+
   it('replaces a worker that dies, and keeps serving meanwhile', async () => {
     const [victim] = workerPids(server);
     process.kill(victim!, 'SIGKILL');
