@@ -40,7 +40,8 @@ async function createIfMissing(db: Db, name: string): Promise<void> {
 
 /**
  * Creates a generation's collection and the indexes its queries need beyond `_id` (the natural
- * key: client id, user id, scope name, token or code hash). Idempotent. No TTL index: expiry is
+ * key: client id, user id, scope name, token or code hash). Idempotent: a generation made before
+ * an index was added gets it at the next start. No TTL index: expiry is
  * checked on read, and the projector prunes expired rows.
  */
 export async function ensureGeneration(db: Db, projection: ProjectionName, generation: number): Promise<void> {
@@ -48,6 +49,11 @@ export async function ensureGeneration(db: Db, projection: ProjectionName, gener
   await createIfMissing(db, name);
   if (projection === 'users') await db.collection(name).createIndex({ usernameKey: 1 }, { name: 'usernameKey_unique', unique: true });
   if (projection === 'tokens') await db.collection(name).createIndex({ grantId: 1 }, { name: 'grantId' });
+  // The pruner's deleteMany({ expiresAt: { $lte: now } }), every minute: without it, a scan of
+  // every live token.
+  if (projection === 'tokens' || projection === 'codes') {
+    await db.collection(name).createIndex({ expiresAt: 1 }, { name: 'expiresAt' });
+  }
 }
 
 export async function ensureGenerationsCollection(db: Db): Promise<void> {

@@ -236,7 +236,7 @@ export interface MongoReadStoreOptions {
   serverSelectionTimeoutMS?: number;
 }
 
-/** Connects, makes sure generation 1 of every read model exists, and returns the read store. */
+/** Connects, makes sure every read model has an active generation, with its indexes, and returns the read store. */
 export async function openMongoReadStore(url: string, opts: MongoReadStoreOptions = {}): Promise<ReadStore> {
   const client = new MongoClient(url, { serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? 5000 });
   try {
@@ -245,8 +245,9 @@ export async function openMongoReadStore(url: string, opts: MongoReadStoreOption
     await ensureGenerationsCollection(db);
     for (const projection of PROJECTION_NAMES) {
       const doc = await generationsCollection(db).findOne({ _id: projection });
+      // For an existing one too: it gets the indexes added since it was made.
+      await ensureGeneration(db, projection, doc ? doc.active : 1);
       if (doc) continue;
-      await ensureGeneration(db, projection, 1);
       // insertOne, not an upsert with $setOnInsert, which FerretDB 1.x applies only in part.
       await generationsCollection(db)
         .insertOne({ _id: projection, active: 1, building: [], retiring: [] })
