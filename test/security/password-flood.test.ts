@@ -7,6 +7,8 @@ const timed = async <T>(request: () => Promise<T>) => {
   return { result, ms: performance.now() - started };
 };
 
+// On the embedded store, where an append's answer waits for its WAL sync on libuv's thread pool
+// (with MongoDB read models it waits for the projector instead, whose writes dominate the time).
 describe('a burst of password grants', () => {
   let s: TestServer;
   beforeAll(async () => {
