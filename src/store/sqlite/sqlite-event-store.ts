@@ -21,7 +21,7 @@ import { pollingSubscription } from './polling-subscription.js';
  * waited for that sync to end and then for its own: two syncs in a row, the refresh p99's 21-25 ms
  * with two workers. With two, it commits and starts its own sync at once. Side by side: refresh
  * p99 17 ms, client_credentials throughput within noise (+3 to +7% with one worker); three did
- * worse than one.
+ * no better than one.
  */
 const SYNCS_IN_FLIGHT = 2;
 
