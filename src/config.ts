@@ -49,7 +49,7 @@ const ConfigSchema = z.object({
   /** Failed client authentications per client id per window; 0 turns the limit off. */
   THROTTLE_CLIENT_FAILURES: z.coerce.number().int().min(0).default(20),
   /**
-   * HTTP worker processes (src/cli/cluster.ts): `auto` for one per CPU. With more than one, a
+   * HTTP worker processes (src/cluster/supervisor.ts): `auto` for one per CPU. With more than one, a
    * supervising process runs the projections and the workers share the port and the stores.
    */
   WORKERS: z

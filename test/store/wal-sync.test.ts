@@ -13,7 +13,7 @@ vi.mock('node:fs', async (original) => ({
   fdatasync: (_fd: number, done: (error: Error | null) => void) => void syncs.push(done),
 }));
 
-const ev: NewEvent = { type: 'Noted', data: {}, metadata: {} };
+const ev: NewEvent = { type: 'Noted', data: {}, metadata: { occurredAt: new Date().toISOString() } };
 const settled = (p: Promise<unknown>) => {
   const state = { done: false };
   void p.then(() => (state.done = true));

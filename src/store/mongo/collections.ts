@@ -41,8 +41,8 @@ async function createIfMissing(db: Db, name: string): Promise<void> {
 /**
  * Creates a generation's collection and the indexes its queries need beyond `_id` (the natural
  * key: client id, user id, scope name, token or code hash). Idempotent: a generation made before
- * an index was added gets it at the next start. No TTL index: expiry is
- * checked on read, and the projector prunes expired rows.
+ * an index was added gets it at the next start. No TTL index: expiry is checked on read, and the
+ * projector prunes expired rows.
  */
 export async function ensureGeneration(db: Db, projection: ProjectionName, generation: number): Promise<void> {
   const name = collectionName(projection, generation);

@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3';
+import { RecentMap } from '../../recent-map.js';
 import type { Db } from './database.js';
 import type { TokenView } from '../read-store.js';
 
@@ -15,15 +16,16 @@ const CAPACITY = 10_000;
  * kept: guesses must not push out the tokens in use.
  */
 export class TokenCache {
-  private rows = new Map<string, TokenView>();
+  private readonly rows: RecentMap<string, TokenView>;
   private version: number | undefined;
   private generation: number | undefined;
   private readonly dataVersion: Statement<[], number>;
 
   constructor(
     private readonly db: Db,
-    private readonly capacity = CAPACITY,
+    capacity = CAPACITY,
   ) {
+    this.rows = new RecentMap(capacity);
     this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
   }
 
@@ -42,8 +44,6 @@ export class TokenCache {
     if (kept) return kept;
     const row = load();
     if (row === null) return null;
-    // The oldest first: a Map iterates in insertion order.
-    if (this.rows.size >= this.capacity) this.rows.delete(this.rows.keys().next().value!);
     this.rows.set(hash, Object.freeze(row));
     return row;
   }
