@@ -290,7 +290,9 @@ export class SqliteReadStore implements ReadStore {
     return this.table(projection, generation ?? this.active(projection)).dump();
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.tokenCache.close();
+  }
 }
 
 interface ClientRow {
