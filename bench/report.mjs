@@ -94,14 +94,18 @@ function targetTable(rows, target) {
   return markdownTable(['target (issue 7)', 'measured (median of per-round ratios)', 'status'], checks) + note;
 }
 
-export function mainReport({ rows, targets, rss }, { command, duration, rounds, warmup, workers }) {
+export function mainReport({ rows, targets, rss, unquiet = [] }, { command, duration, rounds, warmup, workers }) {
   const titles = { ours: 'Embedded store (SQLite, fsync on)', 'ours (MongoDB read models)': 'MongoDB read models (events in SQLite)' };
   const parts = [
     header(
       'Benchmark: throughput and latency',
       command,
       `${loadClientLabel()}; ${duration} s per run after a ${warmup} s warm-up; ` +
-        `${rounds} interleaved round(s), medians of rounds; every server on 127.0.0.1 on the same machine; ` +
+        `${rounds} interleaved round(s), medians of rounds` +
+        `${targets.length > 1 ? ' (the MongoDB rounds after the others, compared with the same peer rounds)' : ''}; ` +
+        `each run started once the machine was at least 85% idle over 0.3 s (waiting up to 20 s)` +
+        `${unquiet.length ? `, except ${unquiet.length}: ${unquiet.slice(0, 5).join(', ')}${unquiet.length > 5 ? ', …' : ''}` : ''}; ` +
+        `every server on 127.0.0.1 on the same machine; ` +
         `our server with WORKERS=${workers}${workers > 1 ? ` (rows marked "1 worker": WORKERS=1, on a store of its own; on MongoDB read models: WORKERS=1)` : ''}, the peers in one process each`,
     ),
   ];

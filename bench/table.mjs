@@ -1,9 +1,11 @@
-// The main comparison: every scenario against our server(s) and the peers, interleaved in rounds
-// (each round runs every scenario once, so all see the same machine state); medians of rounds.
+// The main comparison: every scenario against our server and the peers, interleaved in rounds
+// (each round runs every scenario once, so all see the same machine state), then the rounds on
+// MongoDB read models; medians of rounds. Each run starts on a quiet machine (quiet.mjs).
 import { errorCount, measure } from './measure.mjs';
 import { SINGLE } from './report.mjs';
 import { freshStore } from './ours.mjs';
 import { prime, signIn } from './pools.mjs';
+import { waitForQuiet } from './quiet.mjs';
 import { startHello, startOidc, startOurs } from './processes.mjs';
 import { OURS, PEERS } from './scenarios.mjs';
 
@@ -17,27 +19,39 @@ const median = (xs) => {
 /** Pool size for a run of `seconds` at about `rate` req/s, with headroom `margin`. */
 const poolSize = (rate, seconds, margin) => Math.ceil(rate * seconds * margin) + 64;
 
-/** The run order of one round: related scenarios next to each other. */
-function roundOrder(ours, single) {
-  const byKey = (list, key) => list.find((s) => s.key === key);
-  const mine = (key) => ours.map((t) => ({ scenario: byKey(OURS, key), target: t }));
+const byKey = (list, key) => list.find((s) => s.key === key);
+
+/** The run order of one round on the embedded store, with the peers: related scenarios together. */
+function roundOrder(ours, single, peers) {
+  const mine = (key) => ({ scenario: byKey(OURS, key), target: ours });
   const alone = (key) => (single ? [{ scenario: byKey(OURS, key), target: single }] : []);
   const peer = (key, target) => ({ scenario: byKey(PEERS, key), target });
-  return (peers) => [
-    ...mine('client_credentials'),
+  return [
+    mine('client_credentials'),
     ...alone('client_credentials'),
     peer('oidc_client_credentials', peers.oidc),
     peer('hello', peers.hello),
-    ...mine('introspection'),
+    mine('introspection'),
     ...alone('introspection'),
     peer('oidc_introspection', peers.oidc),
-    ...mine('code'),
-    ...mine('refresh'),
-    ...mine('password'),
-    ...mine('revocation'),
-    ...mine('me'),
+    mine('code'),
+    mine('refresh'),
+    mine('password'),
+    mine('revocation'),
+    mine('me'),
   ];
 }
+
+/**
+ * The rounds on MongoDB read models come after all the others, not among them: a scenario that
+ * outruns the projector (FerretDB scans for the guarded updates) leaves it minutes of work, which
+ * would be measured as part of whatever ran next.
+ */
+const mongoOrder = (target) =>
+  ['client_credentials', 'introspection', 'code', 'refresh', 'password', 'revocation', 'me'].map((key) => ({
+    scenario: byKey(OURS, key),
+    target,
+  }));
 
 export async function runTable({ duration, rounds, warmup, mongoUrl, workers }) {
   const stores = [await freshStore()];
@@ -64,7 +78,7 @@ export async function runTable({ duration, rounds, warmup, mongoUrl, workers }) 
     const oidc = await startOidc();
     started.push(oidc);
     const peers = { hello: { name: 'hello-world', url: hello.url }, oidc: { name: 'oidc-provider', url: oidc.url } };
-    const order = roundOrder(ours, single)(peers);
+    const phases = [roundOrder(ours[0], single, peers), ...(ours[1] ? [mongoOrder(ours[1])] : [])];
 
     // A pooled scenario's pool is sized from its rate in an earlier round, else from its warm-up
     // (with more headroom: a 2 s warm-up runs colder), else from client_credentials' on the same
@@ -78,6 +92,8 @@ export async function runTable({ duration, rounds, warmup, mongoUrl, workers }) 
       return { rate: seen.round.get(cc) ?? seen.warmup.get(cc) ?? 500, margin: 1.3 };
     };
     const results = new Map();
+    /** Runs that started while the machine was still busy after waitForQuiet's time-out. */
+    const unquiet = [];
 
     const runOne = async (item, seconds, label) => {
       const gone = started.find((p) => !p.alive());
@@ -86,6 +102,11 @@ export async function runTable({ duration, rounds, warmup, mongoUrl, workers }) 
       const key = `${target.name}/${scenario.key}`;
       const { rate, margin } = expected(item);
       const n = scenario.pooled ? poolSize(rate, seconds, margin) : 0;
+      const quiet = await waitForQuiet();
+      if (!quiet.quiet) unquiet.push(`${label} ${key}`);
+      if (quiet.waited >= 1) {
+        log(`${label.padEnd(9)} (waited ${quiet.waited.toFixed(1)} s for a quiet machine${quiet.quiet ? '' : `; still ${(100 * (1 - quiet.idle)).toFixed(0)}% busy`})`);
+      }
       const setupStarted = performance.now();
       let r;
       let setup = 0;
@@ -111,13 +132,15 @@ export async function runTable({ duration, rounds, warmup, mongoUrl, workers }) 
       return r;
     };
 
-    if (warmup > 0) for (const item of order) await runOne(item, warmup, 'warm-up');
-    for (let round = 1; round <= rounds; round++) {
-      for (const item of order) {
-        const r = await runOne(item, duration, `round ${round}`);
-        const key = `${item.target.name}/${item.scenario.key}`;
-        if (!results.has(key)) results.set(key, { target: item.target.name, scenario: item.scenario, runs: [] });
-        results.get(key).runs.push(r);
+    for (const order of phases) {
+      if (warmup > 0) for (const item of order) await runOne(item, warmup, 'warm-up');
+      for (let round = 1; round <= rounds; round++) {
+        for (const item of order) {
+          const r = await runOne(item, duration, `round ${round}`);
+          const key = `${item.target.name}/${item.scenario.key}`;
+          if (!results.has(key)) results.set(key, { target: item.target.name, scenario: item.scenario, runs: [] });
+          results.get(key).runs.push(r);
+        }
       }
     }
     const rows = [...results.values()].map(({ target, scenario, runs }) => ({
@@ -137,7 +160,7 @@ export async function runTable({ duration, rounds, warmup, mongoUrl, workers }) 
       'oidc-provider': oidc.rssMB(),
       'hello-world': hello.rssMB(),
     };
-    return { rows, targets: ours.map((t) => t.name), rss };
+    return { rows, targets: ours.map((t) => t.name), rss, unquiet };
   } finally {
     for (const p of started) await p.stop();
     for (const s of stores) await s.remove();
