@@ -1,11 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Position } from '../../src/store/event-store.js';
 import type { PositionedOps, ReadOp, TokenView } from '../../src/store/read-store.js';
 import { openDatabase } from '../../src/store/sqlite/database.js';
 import { SqliteReadStore } from '../../src/store/sqlite/sqlite-read-store.js';
+import { CommitWatch } from '../../src/store/sqlite/commit-watch.js';
 import { TokenCache } from '../../src/store/sqlite/token-cache.js';
 
 const pos = (n: number): Position => ({ commit: BigInt(n), prepare: BigInt(n) });
@@ -91,49 +92,69 @@ describe('TokenCache', () => {
     return { dir, db, cache, load, loads: () => loads };
   };
 
-  it('loads a token once while nothing is committed, and again after another connection commits', () => {
+  it('loads a token once while nothing is committed, and again after another connection commits', async () => {
     const { dir, cache, load, loads } = setup();
-    expect(cache.get('a', 1, load('a'))?.hash).toBe('a');
-    expect(cache.get('a', 1, load('a'))?.hash).toBe('a');
+    expect((await cache.get('a', 1, load('a')))?.hash).toBe('a');
+    expect((await cache.get('a', 1, load('a')))?.hash).toBe('a');
     expect(loads()).toBe(1);
     openDatabase(dir).exec('INSERT INTO t VALUES (1)');
-    cache.get('a', 1, load('a'));
+    await cache.get('a', 1, load('a'));
     expect(loads()).toBe(2);
   });
 
-  it('loads again after forget() and after a change of generation', () => {
+  it('one check of the commits serves the lookups of one turn, made after all of them were asked', async () => {
+    const { dir, cache, load, loads } = setup();
+    const checks = vi.spyOn(CommitWatch.prototype, 'current');
+    await cache.get('a', 1, load('a'));
+    expect(checks).toHaveBeenCalledTimes(1);
+    // Asked in one turn, with another connection's commit between them: the check runs after
+    // both were asked, so neither is answered from the row kept before the commit.
+    const first = cache.get('a', 1, load('a'));
+    openDatabase(dir).exec('INSERT INTO t VALUES (1)');
+    const second = cache.get('a', 1, load('a'));
+    await Promise.all([first, second]);
+    expect(checks).toHaveBeenCalledTimes(2);
+    expect(loads()).toBe(2);
+    // A later turn checks again.
+    await cache.get('a', 1, load('a'));
+    expect(checks).toHaveBeenCalledTimes(3);
+    expect(loads()).toBe(2);
+    checks.mockRestore();
+  });
+
+  it('loads again after forget() and after a change of generation', async () => {
     const { cache, load, loads } = setup();
-    cache.get('a', 1, load('a'));
+    await cache.get('a', 1, load('a'));
     cache.forget();
-    cache.get('a', 1, load('a'));
-    cache.get('a', 2, load('a'));
+    await cache.get('a', 1, load('a'));
+    await cache.get('a', 2, load('a'));
     expect(loads()).toBe(3);
   });
 
-  it('keeps no unknown token, and nothing read inside a transaction of its connection', () => {
+  it('keeps no unknown token, and nothing read inside a transaction of its connection', async () => {
     const { db, cache, load, loads } = setup();
-    expect(cache.get('missing', 1, load('missing', false))).toBeNull();
-    expect(cache.get('missing', 1, load('missing', false))).toBeNull();
+    expect(await cache.get('missing', 1, load('missing', false))).toBeNull();
+    expect(await cache.get('missing', 1, load('missing', false))).toBeNull();
     db.exec('BEGIN');
-    cache.get('a', 1, load('a'));
+    await cache.get('a', 1, load('a'));
     db.exec('ROLLBACK');
-    cache.get('a', 1, load('a'));
+    await cache.get('a', 1, load('a'));
     expect(loads()).toBe(4);
   });
 
-  it('holds at most its capacity, dropping the oldest first', () => {
+  it('holds at most its capacity, dropping the oldest first', async () => {
     const { cache, load, loads } = setup(2);
-    for (const h of ['a', 'b', 'c']) cache.get(h, 1, load(h));
-    cache.get('c', 1, load('c'));
-    cache.get('b', 1, load('b'));
+    for (const h of ['a', 'b', 'c']) await cache.get(h, 1, load(h));
+    await cache.get('c', 1, load('c'));
+    await cache.get('b', 1, load('b'));
     expect(loads()).toBe(3);
-    cache.get('a', 1, load('a'));
+    await cache.get('a', 1, load('a'));
     expect(loads()).toBe(4);
   });
 
-  it('hands out rows no caller can change for the next', () => {
+  it('hands out rows no caller can change for the next', async () => {
     const { cache, load } = setup();
-    const row = cache.get('a', 1, load('a'))!;
+    const row = (await cache.get('a', 1, load('a')))!;
     expect(() => Object.assign(row, { status: 'revoked' })).toThrow(TypeError);
   });
 });

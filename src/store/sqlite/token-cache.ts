@@ -19,6 +19,8 @@ export class TokenCache {
   private readonly rows: RecentMap<string, TokenView>;
   private version: number | undefined;
   private generation: number | undefined;
+  /** The check for other connections' commits that this turn's lookups wait for. */
+  private check: Promise<void> | null = null;
   private readonly commits: CommitWatch;
 
   constructor(
@@ -29,15 +31,29 @@ export class TokenCache {
     this.commits = new CommitWatch(db);
   }
 
-  /** The row of `hash` in `generation` of the tokens, from here or else from `load`. */
-  get(hash: string, generation: number, load: () => TokenView | null): TokenView | null {
+  /**
+   * The row of `hash` in `generation` of the tokens, from here or else from `load`. The check for
+   * other connections' commits is shared by every lookup of one turn of the event loop: it runs in
+   * that turn's check phase (setImmediate), after the poll phase has read every request waiting
+   * on it, so each request is answered from a check made after it arrived. A commit another
+   * process answered for before such a request was sent is therefore seen; one made meanwhile is
+   * concurrent with it, and either order is right. A check made in one turn is never reused in
+   * the next.
+   *
+   * Waiting for the check phase has a second effect, larger than the check it saves: the turn's
+   * introspections and bearer checks are answered together, one socket write after another,
+   * instead of each between the reads of the next requests. The clients then read their answers,
+   * and send their next requests, in bursts too: side by side, twice the introspections per
+   * second for half the CPU per request (decision 0009).
+   */
+  async get(hash: string, generation: number, load: () => TokenView | null): Promise<TokenView | null> {
     // Inside a transaction of this connection (a rebuild's last catch-up) rows may not be
     // committed yet, and may never be.
     if (this.db.inTransaction) return load();
-    const version = this.commits.current();
-    if (version !== this.version || generation !== this.generation) {
+    await (this.check ??= new Promise((resolve) => setImmediate(() => this.runCheck(resolve))));
+    // Resumed in the check's own microtasks: no socket has been read since.
+    if (generation !== this.generation) {
       this.rows.clear();
-      this.version = version;
       this.generation = generation;
     }
     const kept = this.rows.get(hash);
@@ -46,6 +62,16 @@ export class TokenCache {
     if (row === null) return null;
     this.rows.set(hash, Object.freeze(row));
     return row;
+  }
+
+  private runCheck(done: () => void): void {
+    this.check = null;
+    const version = this.commits.current();
+    if (version !== this.version) {
+      this.rows.clear();
+      this.version = version;
+    }
+    done();
   }
 
   close(): void {
