@@ -122,6 +122,17 @@ describe('TokenCache', () => {
     checks.mockRestore();
   });
 
+  it('a check that fails leaves no lookup waiting: they load from SQLite', async () => {
+    const { cache, load, loads } = setup();
+    await cache.get('a', 1, load('a'));
+    const checks = vi.spyOn(CommitWatch.prototype, 'current').mockImplementationOnce(() => {
+      throw new Error('the header could not be read');
+    });
+    expect((await cache.get('a', 1, load('a')))?.hash).toBe('a');
+    expect(loads()).toBe(2);
+    checks.mockRestore();
+  });
+
   it('loads again after forget() and after a change of generation', async () => {
     const { cache, load, loads } = setup();
     await cache.get('a', 1, load('a'));

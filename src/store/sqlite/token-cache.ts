@@ -9,11 +9,12 @@ const CAPACITY = 10_000;
 /**
  * Token rows read recently on one connection, served again while the table cannot have changed:
  * introspection and bearer checks ask for the same token over and over, and a lookup in SQLite's
- * B-tree costs several times a Map's. Exact, not timed: the CommitWatch changes as soon as another
- * connection (another worker, the CLI, a rebuild) has committed anything, and the store
- * calls forget() on each of its own writes, so a revoked or rotated token is never served from
- * here; a switch of the active generation (a rebuild) starts it afresh. Unknown tokens are not
- * kept: guesses must not push out the tokens in use.
+ * B-tree costs several times a Map's. Exact, not timed: every lookup waits for a check, made after
+ * its request arrived, of whether another connection (another worker, the CLI, a rebuild) has
+ * committed anything since (CommitWatch), and the store calls forget() on each of its own writes,
+ * so a revoked or rotated token is never served from here; a switch of the active generation (a
+ * rebuild) starts it afresh. Unknown tokens are not kept: guesses must not push out the tokens in
+ * use.
  */
 export class TokenCache {
   private readonly rows: RecentMap<string, TokenView>;
@@ -66,12 +67,20 @@ export class TokenCache {
 
   private runCheck(done: () => void): void {
     this.check = null;
-    const version = this.commits.current();
-    if (version !== this.version) {
+    try {
+      const version = this.commits.current();
+      if (version !== this.version) {
+        this.rows.clear();
+        this.version = version;
+      }
+    } catch {
+      // Not known whether anything changed: the lookups load from SQLite, which will say what
+      // is wrong if anything is. They must not wait for ever.
       this.rows.clear();
-      this.version = version;
+      this.version = undefined;
+    } finally {
+      done();
     }
-    done();
   }
 
   close(): void {
