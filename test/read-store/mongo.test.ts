@@ -1,12 +1,41 @@
+import type { Collection } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { collectionName } from '../../src/store/mongo/collections.js';
+import { putIfNotNewer, updateIfNotNewer } from '../../src/store/mongo/guarded-write.js';
 import { openMongoReadStore } from '../../src/store/mongo/mongo-read-store.js';
 import { readStoreContract } from '../contract/read-store.contract.js';
 import { freshDbName, MONGO_SKIP_REASON, mongoUrl, urlWithDb, withMongo } from '../support/mongo.js';
 
 const url = mongoUrl();
 if (url) {
-  readStoreContract('mongodb', () => openMongoReadStore(urlWithDb(url, freshDbName())));
+  // Both ways of checking the position guards, whatever server this is (by default the client
+  // checks them on FerretDB, the server on MongoDB).
+  readStoreContract('mongodb, guards on the server', () => openMongoReadStore(urlWithDb(url, freshDbName()), { guards: 'server' }));
+  readStoreContract('mongodb, guards on the client', () => openMongoReadStore(urlWithDb(url, freshDbName()), { guards: 'client' }));
+
+  describe.each(['server', 'client'] as const)('MongoDB read models: position guards checked on the %s', (mode) => {
+    interface Doc {
+      _id: string;
+      pos: string;
+      name: string;
+    }
+    const run = (fn: (coll: Collection<Doc>) => Promise<void>) =>
+      withMongo(urlWithDb(url, freshDbName()), (client) => fn(client.db().collection<Doc>('guarded')));
+
+    it('an older write, replayed after a newer one, leaves the document as the newer one wrote it', () =>
+      run(async (coll) => {
+        await putIfNotNewer(coll, 'x', 'k5', { name: 'five' }, mode);
+        await putIfNotNewer(coll, 'x', 'k3', { name: 'three' }, mode);
+        await updateIfNotNewer(coll, 'x', 'k4', { name: 'four' }, mode);
+        expect(await coll.findOne({ _id: 'x' })).toEqual({ _id: 'x', pos: 'k5', name: 'five' });
+        await updateIfNotNewer(coll, 'x', 'k6', { name: 'six' }, mode);
+        await putIfNotNewer(coll, 'x', 'k6', { name: 'six again' }, mode);
+        expect(await coll.findOne({ _id: 'x' })).toEqual({ _id: 'x', pos: 'k6', name: 'six again' });
+        // An update of a missing document leaves it missing.
+        await updateIfNotNewer(coll, 'y', 'k7', { name: 'seven' }, mode);
+        expect(await coll.findOne({ _id: 'y' })).toBeNull();
+      }));
+  });
 
   describe('MongoDB read models: indexes', () => {
     const indexNames = (dbUrl: string, collection: string) =>

@@ -1,34 +1,42 @@
 import type { Db } from 'mongodb';
 import type { ProjectionName, ReadOp } from '../read-store.js';
 import { generationCollection } from './collections.js';
-import { insertOnce, putIfNotNewer, updateIfNotNewer } from './guarded-write.js';
+import { type GuardMode, insertOnce, putIfNotNewer, updateIfNotNewer } from './guarded-write.js';
 
 /**
  * Applies one read-model operation to one generation, guarded by `key`, the position key of the
  * event it came from. A document remembers the key of the last event that wrote it; an older
  * operation leaves it alone, and replaying one writes the same values again. Tokens and codes are
  * written once; revoked tokens and redeemed codes are deleted (the log keeps their history).
+ * `mode`: where the guard is checked (see GuardMode).
  */
-export async function applyOp(db: Db, projection: ProjectionName, generation: number, op: ReadOp, key: string): Promise<void> {
+export async function applyOp(
+  db: Db,
+  projection: ProjectionName,
+  generation: number,
+  op: ReadOp,
+  key: string,
+  mode: GuardMode = 'server',
+): Promise<void> {
   switch (op.op) {
     case 'putClient': {
       const { clientId, ...fields } = op.client;
-      return putIfNotNewer(generationCollection(db, 'clients', generation), clientId, key, fields);
+      return putIfNotNewer(generationCollection(db, 'clients', generation), clientId, key, fields, mode);
     }
     case 'setClientSecret':
-      return updateIfNotNewer(generationCollection(db, 'clients', generation), op.clientId, key, { secretHash: op.secretHash });
+      return updateIfNotNewer(generationCollection(db, 'clients', generation), op.clientId, key, { secretHash: op.secretHash }, mode);
     case 'putUser': {
       const { userId, ...fields } = op.user;
       return putIfNotNewer(generationCollection(db, 'users', generation), userId, key, {
         ...fields,
         usernameKey: fields.username.toLowerCase(),
-      });
+      }, mode);
     }
     case 'setUserPassword':
-      return updateIfNotNewer(generationCollection(db, 'users', generation), op.userId, key, { passwordHash: op.passwordHash });
+      return updateIfNotNewer(generationCollection(db, 'users', generation), op.userId, key, { passwordHash: op.passwordHash }, mode);
     case 'putScope': {
       const { name, ...fields } = op.scope;
-      return putIfNotNewer(generationCollection(db, 'scopes', generation), name, key, fields);
+      return putIfNotNewer(generationCollection(db, 'scopes', generation), name, key, fields, mode);
     }
     case 'putCode': {
       const { hash, ...fields } = op.code;
@@ -42,7 +50,7 @@ export async function applyOp(db: Db, projection: ProjectionName, generation: nu
       return insertOnce(generationCollection(db, 'tokens', generation), hash, key, fields);
     }
     case 'rotateToken':
-      return updateIfNotNewer(generationCollection(db, 'tokens', generation), op.hash, key, { status: 'rotated' });
+      return updateIfNotNewer(generationCollection(db, 'tokens', generation), op.hash, key, { status: 'rotated' }, mode);
     case 'deleteToken':
       await generationCollection(db, 'tokens', generation).deleteOne({ _id: op.hash });
       return;

@@ -12,6 +12,21 @@ interface Guarded {
   pos: string;
 }
 
+/**
+ * Where a write's guard is checked. 'server': in the write's filter, `{ _id, pos: { $lte: key } }`,
+ * atomic on MongoDB. 'client': read the document's `pos` by `_id`, then write by `_id`. FerretDB
+ * 1.x runs an update as a query and then a write with nothing held between them, and pushes a
+ * query down to SQLite only when its filter is `_id` alone: there the server-side guard was no
+ * more atomic than a client-side one, and scanned the whole collection each time (decision 0003).
+ */
+export type GuardMode = 'server' | 'client';
+
+/** The stored position key of document `id`, or null if there is none. */
+async function storedKey<T extends Guarded>(coll: Collection<T>, id: string): Promise<string | null> {
+  const stored = await coll.findOne(byId<T>(id), { projection: { pos: 1 } });
+  return stored === null ? null : stored.pos;
+}
+
 export function isDuplicateKey(error: unknown): boolean {
   return error instanceof MongoServerError && error.code === 11000;
 }
@@ -27,10 +42,15 @@ export async function putIfNotNewer<T extends Guarded>(
   id: string,
   key: string,
   fields: Omit<T, '_id' | 'pos'>,
+  mode: GuardMode = 'server',
 ): Promise<void> {
   const set = { ...fields, pos: key } as MatchKeysAndValues<T>;
+  if (mode === 'client') {
+    const stored = await storedKey(coll, id);
+    if (stored !== null && stored > key) return;
+  }
   try {
-    await coll.updateOne(guard<T>(id, key), { $set: set }, { upsert: true });
+    await coll.updateOne(mode === 'client' ? byId<T>(id) : guard<T>(id, key), { $set: set }, { upsert: true });
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
     const stored = await coll.findOne(byId<T>(id), { projection: { pos: 1 } });
@@ -64,8 +84,15 @@ export async function updateIfNotNewer<T extends Guarded>(
   id: string,
   key: string,
   fields: Partial<Omit<T, '_id' | 'pos'>>,
+  mode: GuardMode = 'server',
 ): Promise<void> {
   const set = { ...fields, pos: key } as MatchKeysAndValues<T>;
+  if (mode === 'client') {
+    const stored = await storedKey(coll, id);
+    if (stored === null || stored > key) return;
+    await coll.updateOne(byId<T>(id), { $set: set });
+    return;
+  }
   await coll.updateOne(guard<T>(id, key), { $set: set });
 }
 

@@ -23,7 +23,7 @@ import {
 } from './collections.js';
 import { DEFAULT_DB_NAME, databaseFromUrl } from './database-name.js';
 import { clientFromDoc, codeFromDoc, type GenerationsDoc, scopeFromDoc, tokenFromDoc, userFromDoc } from './documents.js';
-import { isDuplicateKey } from './guarded-write.js';
+import { type GuardMode, isDuplicateKey } from './guarded-write.js';
 import { positionKey } from './position-key.js';
 
 /** How long a process keeps its view of the active generations before asking again. */
@@ -58,6 +58,8 @@ export class MongoReadStore implements ReadStore {
   constructor(
     private readonly client: MongoClient,
     private readonly db: Db,
+    /** Where the position guards are checked: see GuardMode. */
+    private readonly guards: GuardMode = 'server',
   ) {}
 
   private get pointers() {
@@ -138,7 +140,7 @@ export class MongoReadStore implements ReadStore {
     for (const entry of entries) {
       if (info.checkpoint && comparePositions(entry.position, info.checkpoint) <= 0) continue;
       const key = positionKey(entry.position);
-      for (const op of entry.ops) await applyOp(this.db, info.projection, info.generation, op, key);
+      for (const op of entry.ops) await applyOp(this.db, info.projection, info.generation, op, key, this.guards);
     }
     if (!info.checkpoint || comparePositions(checkpoint, info.checkpoint) > 0) {
       await this.checkpoints.updateOne(
@@ -234,6 +236,14 @@ export interface MongoReadStoreOptions {
   dbName?: string;
   /** How long one connection attempt may wait for a server (default 5 s). */
   serverSelectionTimeoutMS?: number;
+  /** Where the position guards are checked (default: on the client on FerretDB, else on the server). */
+  guards?: GuardMode;
+}
+
+/** FerretDB says so in buildInfo; its guarded updates scan, so the client checks them there. */
+async function defaultGuards(db: Db): Promise<GuardMode> {
+  const info = await db.admin().command({ buildInfo: 1 });
+  return typeof info.ferretdbVersion === 'string' ? 'client' : 'server';
 }
 
 /** Connects, makes sure every read model has an active generation, with its indexes, and returns the read store. */
@@ -255,7 +265,7 @@ export async function openMongoReadStore(url: string, opts: MongoReadStoreOption
           if (!isDuplicateKey(error)) throw error;
         });
     }
-    return new MongoReadStore(client, db);
+    return new MongoReadStore(client, db, opts.guards ?? (await defaultGuards(db)));
   } catch (error) {
     await client.close();
     throw error;
