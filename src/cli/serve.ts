@@ -101,7 +101,7 @@ async function supervise(config: Config, options: { apiOnly?: boolean }): Promis
   const runtime = await runtimeOrExit(config, log, !options.apiOnly);
   const projections = runtime.inline ? 'inline' : options.apiOnly ? 'elsewhere' : 'in process';
   log.info({ workers, stores: runtime.kinds, projections }, 'oauth2 supervisor starting its workers');
-  superviseWorkers({ workers, log, close: () => runtime.close() });
+  superviseWorkers({ workers, log, throttle: config, close: () => runtime.close() });
 }
 
 /** `oauth2 projector`: only the projections, for a deployment with separate API processes. */

@@ -7,9 +7,16 @@ export interface FailureChange {
   key: string;
 }
 
+/** Every brute-force counter's open windows (FailureCounter.snapshot). */
+export type ThrottleSnapshot = Record<FailureChange['counter'], Array<[string, number, number]>>;
+
 export type ClusterMessage =
   /** Worker → supervisor → every other worker. */
   | { oauth2: 'throttle'; change: FailureChange }
+  /** Worker → supervisor, before it listens: the counters so far, please. */
+  | { oauth2: 'throttle-snapshot-request' }
+  /** Supervisor → worker: the answer. */
+  | { oauth2: 'throttle-snapshot'; snapshot: ThrottleSnapshot }
   /** Worker → supervisor: the metrics of every worker, please. */
   | { oauth2: 'metrics-request'; id: number }
   /** Supervisor → worker: the answer, as Prometheus text, or why there is none. */

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
+import { failureCounters, type ThrottleConfig } from '../security/throttle.js';
 import { isClusterMessage } from './messages.js';
 
 /** A worker that exits after it has served is replaced after this long (not in a tight loop). */
@@ -11,6 +12,8 @@ const STOP_TIMEOUT_MS = 15_000;
 export interface SupervisorOptions {
   workers: number;
   log: Logger;
+  /** The brute-force limits: the supervisor keeps a copy of every worker's counters. */
+  throttle: ThrottleConfig;
   /** Runs once every worker has exited, before the supervisor does. */
   close(): Promise<void>;
 }
@@ -19,11 +22,14 @@ export interface SupervisorOptions {
  * `oauth2 serve` with WORKERS > 1: forks that many HTTP workers (this same command, as cluster
  * workers), which share the listening port, and keeps them running: one that exits after it
  * listened is replaced, one that fails before it ever listened (a taken port, a bad store) stops
- * the server with exit code 1. It relays the brute-force counters between workers and sums their
- * metrics (cluster/messages.ts), and stops them all on SIGINT or SIGTERM.
+ * the server with exit code 1. It relays the brute-force counters between workers, keeping a copy
+ * that each new worker starts from, sums their metrics (cluster/messages.ts), and stops them all
+ * on SIGINT or SIGTERM.
  */
-export function superviseWorkers({ workers, log, close }: SupervisorOptions): void {
+export function superviseWorkers({ workers, log, throttle, close }: SupervisorOptions): void {
   const metrics = new AggregatorRegistry();
+  // Every change a worker tells passes through here: kept, it is what a new worker starts from.
+  const counters = failureCounters(throttle);
   const listened = new Set<number>();
   let stopping = false;
   let announced = false;
@@ -41,7 +47,15 @@ export function superviseWorkers({ workers, log, close }: SupervisorOptions): vo
   cluster.on('message', (from: Worker, message: unknown) => {
     if (!isClusterMessage(message)) return;
     if (message.oauth2 === 'throttle') {
+      const { counter, op, key } = message.change;
+      if (op === 'fail') counters[counter].fail(key);
+      else counters[counter].reset(key);
       for (const worker of Object.values(cluster.workers ?? {})) if (worker && worker !== from) worker.send(message);
+    } else if (message.oauth2 === 'throttle-snapshot-request') {
+      from.send({
+        oauth2: 'throttle-snapshot',
+        snapshot: { users: counters.users.snapshot(), ips: counters.ips.snapshot(), clients: counters.clients.snapshot() },
+      });
     } else if (message.oauth2 === 'metrics-request') {
       metrics.clusterMetrics().then(
         (text) => from.send({ oauth2: 'metrics', id: message.id, text }),

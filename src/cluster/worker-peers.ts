@@ -1,5 +1,5 @@
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import { type ClusterMessage, type FailureChange, isClusterMessage } from './messages.js';
+import { type ClusterMessage, type FailureChange, isClusterMessage, type ThrottleSnapshot } from './messages.js';
 
 /** How a worker learns what the other workers saw. */
 export interface Peers {
@@ -9,9 +9,13 @@ export interface Peers {
   onThrottle(listener: (change: FailureChange) => void): void;
   /** Every worker's metrics, summed by the supervisor, as Prometheus text. */
   metrics(): Promise<string>;
+  /** The supervisor's copy of the brute-force counters; null if it does not answer in time. */
+  throttleSnapshot(): Promise<ThrottleSnapshot | null>;
 }
 
 const METRICS_TIMEOUT_MS = 5000;
+/** A worker waits this long for the counters before it listens without them. */
+const SNAPSHOT_TIMEOUT_MS = 2000;
 
 /**
  * The peers of this process when it is an HTTP worker of `oauth2 serve` with WORKERS > 1
@@ -26,14 +30,26 @@ export function workerPeers(registry: Registry): Peers {
   const send = (message: ClusterMessage) => process.send?.(message);
   const listeners: Array<(change: FailureChange) => void> = [];
   const waiting = new Map<number, (answer: { text?: string; error?: string }) => void>();
+  const snapshotWaiters: Array<(snapshot: ThrottleSnapshot) => void> = [];
   let nextId = 0;
   process.on('message', (message) => {
     if (!isClusterMessage(message)) return;
     if (message.oauth2 === 'throttle') for (const listener of listeners) listener(message.change);
     if (message.oauth2 === 'metrics') waiting.get(message.id)?.(message);
+    if (message.oauth2 === 'throttle-snapshot') for (const resolve of snapshotWaiters.splice(0)) resolve(message.snapshot);
   });
   return {
     tellThrottle: (change) => send({ oauth2: 'throttle', change }),
+    throttleSnapshot() {
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(null), SNAPSHOT_TIMEOUT_MS);
+        snapshotWaiters.push((snapshot) => {
+          clearTimeout(timer);
+          resolve(snapshot);
+        });
+        send({ oauth2: 'throttle-snapshot-request' });
+      });
+    },
     onThrottle: (listener) => void listeners.push(listener),
     metrics() {
       const id = nextId++;

@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Config } from '../config.js';
 import { OAuthError } from '../domain/errors.js';
 import type { FailureChange } from '../cluster/messages.js';
 import type { Peers } from '../cluster/worker-peers.js';
-import { FailureCounter } from '../security/throttle.js';
+import { type FailureCounter, failureCounters, type ThrottleConfig } from '../security/throttle.js';
 import { clientCredentialsFrom } from './client-credentials.js';
 import { sendOAuthError } from './errors.js';
 import { errorPage } from './routes/authorize-request.js';
@@ -19,12 +18,8 @@ import { errorPage } from './routes/authorize-request.js';
  * Failures are read from the outcome: a thrown invalid_client or (password grant) invalid_grant,
  * a 401 from the sign-in form. The counters live in this process; with several HTTP workers,
  * each tells the others of its failures and resets (`peers`), so the limits hold for all of them
- * together (see docs/security.md).
+ * together, and one that starts takes the supervisor's copy of them (see docs/security.md).
  */
-type ThrottleConfig = Pick<
-  Config,
-  'THROTTLE_WINDOW' | 'THROTTLE_USER_FAILURES' | 'THROTTLE_IP_FAILURES' | 'THROTTLE_CLIENT_FAILURES'
->;
 
 const LOGIN = '/web/login';
 const TOKEN = '/api/v1/tokens/';
@@ -74,12 +69,7 @@ function refuse(req: FastifyRequest, reply: FastifyReply, seconds: number): Fast
 }
 
 export function registerThrottle(app: FastifyInstance, config: ThrottleConfig, peers?: Peers): void {
-  const windowMs = config.THROTTLE_WINDOW * 1000;
-  const counters: Record<FailureChange['counter'], FailureCounter> = {
-    users: new FailureCounter(config.THROTTLE_USER_FAILURES, windowMs),
-    ips: new FailureCounter(config.THROTTLE_IP_FAILURES, windowMs),
-    clients: new FailureCounter(config.THROTTLE_CLIENT_FAILURES, windowMs),
-  };
+  const counters: Record<FailureChange['counter'], FailureCounter> = failureCounters(config);
   const { users, ips, clients } = counters;
   const attempts = new WeakMap<FastifyRequest, Attempt>();
 
@@ -88,6 +78,14 @@ export function registerThrottle(app: FastifyInstance, config: ThrottleConfig, p
     else counters[counter].reset(key);
   };
   peers?.onThrottle(apply);
+  // A worker that starts (or replaces one that died) takes the server's counters before it
+  // answers anything, so that a crash does not reset anyone's budget.
+  if (peers) {
+    app.addHook('onReady', async () => {
+      const snapshot = await peers.throttleSnapshot();
+      if (snapshot) for (const name of Object.keys(counters) as FailureChange['counter'][]) counters[name].restore(snapshot[name]);
+    });
+  }
   /** Here, and in the other workers. */
   const change = (counter: FailureChange['counter'], op: FailureChange['op'], key: string) => {
     apply({ counter, op, key });

@@ -1,3 +1,5 @@
+import type { Config } from '../config.js';
+
 /**
  * Counts failed attempts per key (a username, an IP, a client id) in fixed windows: the first
  * failure opens a window of `windowMs`; once `max` failures fall in it, the key is blocked until
@@ -43,4 +45,44 @@ export class FailureCounter {
   reset(key: string): void {
     this.windows.delete(key);
   }
+
+  /** The windows still open: [key, failures, endsAt (ms since the epoch)]. */
+  snapshot(): Array<[string, number, number]> {
+    const now = this.clock();
+    return [...this.windows].filter(([, w]) => w.endsAt > now).map(([key, w]) => [key, w.failures, w.endsAt]);
+  }
+
+  /** Takes in another counter's snapshot; where both count a key, the larger count stands. */
+  restore(entries: Array<[string, number, number]>): void {
+    const now = this.clock();
+    for (const [key, failures, endsAt] of entries) {
+      if (endsAt <= now) continue;
+      const w = this.windows.get(key);
+      if (w && w.endsAt > now) {
+        w.failures = Math.max(w.failures, failures);
+        w.endsAt = Math.max(w.endsAt, endsAt);
+      } else {
+        if (this.windows.size >= this.maxKeys) {
+          const oldest = this.windows.keys().next();
+          if (!oldest.done) this.windows.delete(oldest.value);
+        }
+        this.windows.set(key, { failures, endsAt });
+      }
+    }
+  }
+}
+
+export type ThrottleConfig = Pick<
+  Config,
+  'THROTTLE_WINDOW' | 'THROTTLE_USER_FAILURES' | 'THROTTLE_IP_FAILURES' | 'THROTTLE_CLIENT_FAILURES'
+>;
+
+/** The three counters of a server: failed sign-ins per user and per IP, failed client authentications. */
+export function failureCounters(config: ThrottleConfig): Record<'users' | 'ips' | 'clients', FailureCounter> {
+  const windowMs = config.THROTTLE_WINDOW * 1000;
+  return {
+    users: new FailureCounter(config.THROTTLE_USER_FAILURES, windowMs),
+    ips: new FailureCounter(config.THROTTLE_IP_FAILURES, windowMs),
+    clients: new FailureCounter(config.THROTTLE_CLIENT_FAILURES, windowMs),
+  };
 }

@@ -108,6 +108,21 @@ describe('WORKERS=2: one server, two HTTP worker processes', () => {
     expect(server.output()).toContain('a worker exited; starting another');
   });
 
+  it('a worker that replaces one starts from the counters of the server: a locked-out client stays locked out', async () => {
+    const workerIds = () => [...server.output().matchAll(/"worker":(\d+),"reqId"/g)].map((m) => m[1]);
+    const byReplacement = () => workerIds().filter((w) => w !== '1' && w !== '2').length;
+    // Until the replacement answers (connections go to the workers in turn once it listens).
+    const deadline = Date.now() + 10_000;
+    while (byReplacement() === 0 && Date.now() < deadline) await fetch(`${server.url}/healthz`, { headers: { connection: 'close' } });
+    expect(byReplacement()).toBeGreaterThan(0);
+    const before = byReplacement();
+    // testclient was locked out before the worker died, and its window is still open.
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await post(server, '/api/v1/tokens/', 'grant_type=client_credentials')).status);
+    expect(statuses).toEqual([429, 429, 429, 429]);
+    expect(byReplacement()).toBeGreaterThan(before);
+  });
+
   it('stops every worker on SIGTERM, and exits 0', async () => {
     const pids = workerPids(server);
     const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
