@@ -1,14 +1,8 @@
 /** What the supervisor and its HTTP workers tell each other over the cluster's IPC channel. */
+import type { CountersSnapshot, FailureChange } from '../security/throttle.js';
 
 /** A change to a brute-force counter (http/throttle.ts), for the other workers to apply too. */
-export interface FailureChange {
-  counter: 'users' | 'ips' | 'clients';
-  op: 'fail' | 'reset';
-  key: string;
-}
-
-/** Every brute-force counter's open windows (FailureCounter.snapshot). */
-export type ThrottleSnapshot = Record<FailureChange['counter'], Array<[string, number, number]>>;
+export type { FailureChange };
 
 export type ClusterMessage =
   /** Worker → supervisor → every other worker. */
@@ -16,7 +10,7 @@ export type ClusterMessage =
   /** Worker → supervisor, before it listens: the counters so far, please. */
   | { oauth2: 'throttle-snapshot-request' }
   /** Supervisor → worker: the answer. */
-  | { oauth2: 'throttle-snapshot'; snapshot: ThrottleSnapshot }
+  | { oauth2: 'throttle-snapshot'; snapshot: CountersSnapshot }
   /** Worker → supervisor: the metrics of every worker, please. */
   | { oauth2: 'metrics-request'; id: number }
   /** Supervisor → worker: the answer, as Prometheus text, or why there is none. */

@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
-import { failureCounters, type ThrottleConfig } from '../security/throttle.js';
+import { FailureCounters, type ThrottleConfig } from '../security/throttle.js';
 import { isClusterMessage } from './messages.js';
 
 /** A worker that exits after it has served is replaced after this long (not in a tight loop). */
@@ -29,7 +29,7 @@ export interface SupervisorOptions {
 export function superviseWorkers({ workers, log, throttle, close }: SupervisorOptions): void {
   const metrics = new AggregatorRegistry();
   // Every change a worker tells passes through here: kept, it is what a new worker starts from.
-  const counters = failureCounters(throttle);
+  const counters = new FailureCounters(throttle);
   const listened = new Set<number>();
   let stopping = false;
   let announced = false;
@@ -47,15 +47,10 @@ export function superviseWorkers({ workers, log, throttle, close }: SupervisorOp
   cluster.on('message', (from: Worker, message: unknown) => {
     if (!isClusterMessage(message)) return;
     if (message.oauth2 === 'throttle') {
-      const { counter, op, key } = message.change;
-      if (op === 'fail') counters[counter].fail(key);
-      else counters[counter].reset(key);
+      counters.apply(message.change);
       for (const worker of Object.values(cluster.workers ?? {})) if (worker && worker !== from) worker.send(message);
     } else if (message.oauth2 === 'throttle-snapshot-request') {
-      from.send({
-        oauth2: 'throttle-snapshot',
-        snapshot: { users: counters.users.snapshot(), ips: counters.ips.snapshot(), clients: counters.clients.snapshot() },
-      });
+      from.send({ oauth2: 'throttle-snapshot', snapshot: counters.snapshot() });
     } else if (message.oauth2 === 'metrics-request') {
       metrics.clusterMetrics().then(
         (text) => from.send({ oauth2: 'metrics', id: message.id, text }),

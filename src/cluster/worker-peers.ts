@@ -1,5 +1,6 @@
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import { type ClusterMessage, type FailureChange, isClusterMessage, type ThrottleSnapshot } from './messages.js';
+import type { CountersSnapshot } from '../security/throttle.js';
+import { type ClusterMessage, type FailureChange, isClusterMessage } from './messages.js';
 
 /** How a worker learns what the other workers saw. */
 export interface Peers {
@@ -10,7 +11,7 @@ export interface Peers {
   /** Every worker's metrics, summed by the supervisor, as Prometheus text. */
   metrics(): Promise<string>;
   /** The supervisor's copy of the brute-force counters; null if it does not answer in time. */
-  throttleSnapshot(): Promise<ThrottleSnapshot | null>;
+  throttleSnapshot(): Promise<CountersSnapshot | null>;
 }
 
 const METRICS_TIMEOUT_MS = 5000;
@@ -30,7 +31,7 @@ export function workerPeers(registry: Registry): Peers {
   const send = (message: ClusterMessage) => process.send?.(message);
   const listeners: Array<(change: FailureChange) => void> = [];
   const waiting = new Map<number, (answer: { text?: string; error?: string }) => void>();
-  const snapshotWaiters: Array<(snapshot: ThrottleSnapshot) => void> = [];
+  const snapshotWaiters: Array<(snapshot: CountersSnapshot) => void> = [];
   let nextId = 0;
   process.on('message', (message) => {
     if (!isClusterMessage(message)) return;

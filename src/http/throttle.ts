@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError } from '../domain/errors.js';
 import type { FailureChange } from '../cluster/messages.js';
 import type { Peers } from '../cluster/worker-peers.js';
-import { type FailureCounter, failureCounters, type ThrottleConfig } from '../security/throttle.js';
+import { FailureCounters, type ThrottleConfig } from '../security/throttle.js';
 import { clientCredentialsFrom } from './client-credentials.js';
 import { sendOAuthError } from './errors.js';
 import { errorPage } from './routes/authorize-request.js';
@@ -69,26 +69,22 @@ function refuse(req: FastifyRequest, reply: FastifyReply, seconds: number): Fast
 }
 
 export function registerThrottle(app: FastifyInstance, config: ThrottleConfig, peers?: Peers): void {
-  const counters: Record<FailureChange['counter'], FailureCounter> = failureCounters(config);
+  const counters = new FailureCounters(config);
   const { users, ips, clients } = counters;
   const attempts = new WeakMap<FastifyRequest, Attempt>();
 
-  const apply = ({ counter, op, key }: FailureChange) => {
-    if (op === 'fail') counters[counter].fail(key);
-    else counters[counter].reset(key);
-  };
-  peers?.onThrottle(apply);
+  peers?.onThrottle((change) => counters.apply(change));
   // A worker that starts (or replaces one that died) takes the server's counters before it
   // answers anything, so that a crash does not reset anyone's budget.
   if (peers) {
     app.addHook('onReady', async () => {
       const snapshot = await peers.throttleSnapshot();
-      if (snapshot) for (const name of Object.keys(counters) as FailureChange['counter'][]) counters[name].restore(snapshot[name]);
+      if (snapshot) counters.restore(snapshot);
     });
   }
   /** Here, and in the other workers. */
   const change = (counter: FailureChange['counter'], op: FailureChange['op'], key: string) => {
-    apply({ counter, op, key });
+    counters.apply({ counter, op, key });
     peers?.tellThrottle({ counter, op, key });
   };
   const userFailed = (a: Attempt) => {

@@ -33,12 +33,17 @@ export class FailureCounter {
       w.failures += 1;
       return;
     }
+    this.open(key, 1, now + this.windowMs);
+  }
+
+  /** Starts `key`'s window afresh, forgetting the oldest key if there are too many. */
+  private open(key: string, failures: number, endsAt: number): void {
     this.windows.delete(key);
     if (this.windows.size >= this.maxKeys) {
       const oldest = this.windows.keys().next();
       if (!oldest.done) this.windows.delete(oldest.value);
     }
-    this.windows.set(key, { failures: 1, endsAt: now + this.windowMs });
+    this.windows.set(key, { failures, endsAt });
   }
 
   /** Forgets `key`'s failures (a user who finally signed in starts afresh). */
@@ -62,11 +67,7 @@ export class FailureCounter {
         w.failures = Math.max(w.failures, failures);
         w.endsAt = Math.max(w.endsAt, endsAt);
       } else {
-        if (this.windows.size >= this.maxKeys) {
-          const oldest = this.windows.keys().next();
-          if (!oldest.done) this.windows.delete(oldest.value);
-        }
-        this.windows.set(key, { failures, endsAt });
+        this.open(key, failures, endsAt);
       }
     }
   }
@@ -77,12 +78,43 @@ export type ThrottleConfig = Pick<
   'THROTTLE_WINDOW' | 'THROTTLE_USER_FAILURES' | 'THROTTLE_IP_FAILURES' | 'THROTTLE_CLIENT_FAILURES'
 >;
 
-/** The three counters of a server: failed sign-ins per user and per IP, failed client authentications. */
-export function failureCounters(config: ThrottleConfig): Record<'users' | 'ips' | 'clients', FailureCounter> {
-  const windowMs = config.THROTTLE_WINDOW * 1000;
-  return {
-    users: new FailureCounter(config.THROTTLE_USER_FAILURES, windowMs),
-    ips: new FailureCounter(config.THROTTLE_IP_FAILURES, windowMs),
-    clients: new FailureCounter(config.THROTTLE_CLIENT_FAILURES, windowMs),
-  };
+/** The counters of a server: failed sign-ins per user and per IP, failed client authentications. */
+export type CounterName = 'users' | 'ips' | 'clients';
+const COUNTER_NAMES: readonly CounterName[] = ['users', 'ips', 'clients'];
+
+/** A change to one of them, as the HTTP workers tell it to each other through the supervisor. */
+export interface FailureChange {
+  counter: CounterName;
+  op: 'fail' | 'reset';
+  key: string;
+}
+
+/** Every counter's open windows (FailureCounter.snapshot). */
+export type CountersSnapshot = Record<CounterName, Array<[string, number, number]>>;
+
+/** The three counters of a server, kept by each HTTP worker and copied by the supervisor. */
+export class FailureCounters {
+  readonly users: FailureCounter;
+  readonly ips: FailureCounter;
+  readonly clients: FailureCounter;
+
+  constructor(config: ThrottleConfig) {
+    const windowMs = config.THROTTLE_WINDOW * 1000;
+    this.users = new FailureCounter(config.THROTTLE_USER_FAILURES, windowMs);
+    this.ips = new FailureCounter(config.THROTTLE_IP_FAILURES, windowMs);
+    this.clients = new FailureCounter(config.THROTTLE_CLIENT_FAILURES, windowMs);
+  }
+
+  apply({ counter, op, key }: FailureChange): void {
+    if (op === 'fail') this[counter].fail(key);
+    else this[counter].reset(key);
+  }
+
+  snapshot(): CountersSnapshot {
+    return { users: this.users.snapshot(), ips: this.ips.snapshot(), clients: this.clients.snapshot() };
+  }
+
+  restore(snapshot: CountersSnapshot): void {
+    for (const name of COUNTER_NAMES) this[name].restore(snapshot[name]);
+  }
 }

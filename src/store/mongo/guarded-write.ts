@@ -53,8 +53,8 @@ export async function putIfNotNewer<T extends Guarded>(
     await coll.updateOne(mode === 'client' ? byId<T>(id) : guard<T>(id, key), { $set: set }, { upsert: true });
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
-    const stored = await coll.findOne(byId<T>(id), { projection: { pos: 1 } });
-    if (stored === null || stored.pos <= key) throw error;
+    const stored = await storedKey(coll, id);
+    if (stored === null || stored <= key) throw error;
   }
 }
 
