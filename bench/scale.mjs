@@ -158,8 +158,8 @@ export async function runScale({ tokens, duration, rounds, warmup, command }) {
       const change = median(y.perRound.map((v, i) => v / x.perRound[i] - 1));
       return [
         key,
-        `${num(x.rps)} (p99 ${x.p99} ms)`,
-        `${num(y.rps)} (p99 ${y.p99} ms)`,
+        `${num(x.rps)} (p99 ${x.p99.toFixed(1)} ms)`,
+        `${num(y.rps)} (p99 ${y.p99.toFixed(1)} ms)`,
         `${(change * 100).toFixed(1)}%`,
         x.errors || y.errors ? `**${x.errors + y.errors} errors** ⚠` : status(change >= -0.15),
       ];
