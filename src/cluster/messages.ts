@@ -1,9 +1,6 @@
 /** What the supervisor and its HTTP workers tell each other over the cluster's IPC channel. */
 import type { CountersSnapshot, FailureChange } from '../security/throttle.js';
 
-/** A change to a brute-force counter (http/throttle.ts), for the other workers to apply too. */
-export type { FailureChange };
-
 export type ClusterMessage =
   /** Worker → supervisor → every other worker. */
   | { oauth2: 'throttle'; change: FailureChange }

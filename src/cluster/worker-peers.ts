@@ -1,6 +1,6 @@
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import type { CountersSnapshot } from '../security/throttle.js';
-import { type ClusterMessage, type FailureChange, isClusterMessage } from './messages.js';
+import type { CountersSnapshot, FailureChange } from '../security/throttle.js';
+import { type ClusterMessage, isClusterMessage } from './messages.js';
 
 /** How a worker learns what the other workers saw. */
 export interface Peers {

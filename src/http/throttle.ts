@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError } from '../domain/errors.js';
-import type { FailureChange } from '../cluster/messages.js';
 import type { Peers } from '../cluster/worker-peers.js';
-import { FailureCounters, type ThrottleConfig } from '../security/throttle.js';
+import { type FailureChange, FailureCounters, type ThrottleConfig } from '../security/throttle.js';
 import { clientCredentialsFrom } from './client-credentials.js';
 import { sendOAuthError } from './errors.js';
 import { errorPage } from './routes/authorize-request.js';
