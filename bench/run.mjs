@@ -26,21 +26,30 @@ const HELP = `npm run bench [-- options]
   --client NAME      wrk or autocannon (default: wrk where installed, apt-get install wrk)
 `;
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '2' },
-    warmup: { type: 'string', default: '2' },
-    tokens: { type: 'string', default: '1000000' },
-    mongo: { type: 'boolean', default: false },
-    scale: { type: 'boolean', default: false },
-    profile: { type: 'boolean', default: false },
-    scenario: { type: 'string', default: 'client_credentials' },
-    workers: { type: 'string', default: String(availableParallelism()) },
-    client: { type: 'string' },
-    help: { type: 'boolean', default: false },
-  },
-});
+/** Bad arguments get a line saying what is wrong, not a stack trace. */
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        duration: { type: 'string', default: '10' },
+        rounds: { type: 'string', default: '2' },
+        warmup: { type: 'string', default: '2' },
+        tokens: { type: 'string', default: '1000000' },
+        mongo: { type: 'boolean', default: false },
+        scale: { type: 'boolean', default: false },
+        profile: { type: 'boolean', default: false },
+        scenario: { type: 'string', default: 'client_credentials' },
+        workers: { type: 'string', default: String(availableParallelism()) },
+        client: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (error) {
+    process.stderr.write(`bench: ${error.message}; see --help\n`);
+    process.exit(2);
+  }
+}
+const values = parseOptions();
 if (values.help) {
   process.stdout.write(HELP);
   process.exit(0);
@@ -78,6 +87,11 @@ if (values.mongo && !mongoUrl) {
 }
 
 if (values.profile) {
+  const { OURS } = await import('./scenarios.mjs');
+  if (!OURS.some((s) => s.key === values.scenario)) {
+    process.stderr.write(`bench: unknown scenario ${values.scenario}; one of ${OURS.map((s) => s.key).join(', ')}\n`);
+    process.exit(2);
+  }
   const { runProfile } = await import('./profile.mjs');
   await runProfile({ ...opts, scenario: values.scenario, mongoUrl: values.mongo ? mongoUrl : undefined });
 } else if (values.scale) {
