@@ -104,7 +104,7 @@ export function detailsOf(e: AuditedEvent): AuditEntry['details'] {
       };
     }
     case 'TokenRefreshed': {
-      // The sealed successor pair (d.successor) is deliberately left out.
+      // The recorded successor (d.successor) is deliberately left out.
       const d = e.data;
       return {
         grantId: d.grantId,

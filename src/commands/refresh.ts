@@ -2,38 +2,21 @@ import { OAuthError } from '../domain/errors.js';
 import { decideRefreshAttempt, evolveGrant, grantStream, initialGrant } from '../domain/grant.js';
 import { WrongExpectedRevisionError } from '../store/event-store.js';
 import type { ClientView } from '../store/read-store.js';
-import { open, seal } from '../security/seal.js';
+import { mintSuccessor, recoverSuccessor } from '../security/successor.js';
 import { randomToken, tokenDigest } from '../security/tokens.js';
 import { ensureGrantAllowed } from './authenticate-client.js';
 import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
 import type { TokenResponse } from './issue-grant.js';
 import { loadCachedAggregate } from './load.js';
 
-/** The seal's purpose label; the grant id is its authenticated context. */
-const SUCCESSOR = 'refresh successor';
-
-interface SuccessorPair {
-  access_token: string;
-  refresh_token: string;
-}
-
-function openSuccessor(refreshToken: string, grantId: string, sealed: string): SuccessorPair {
-  const text = open(refreshToken, SUCCESSOR, grantId, sealed);
-  const pair = text === null ? null : (JSON.parse(text) as Partial<SuccessorPair>);
-  if (typeof pair?.access_token !== 'string' || typeof pair.refresh_token !== 'string') {
-    // Only a corrupted log gets here: the hash of this token is the one the pair was sealed under.
-    throw new OAuthError('invalid_grant', 'refresh token has already been used');
-  }
-  return { access_token: pair.access_token, refresh_token: pair.refresh_token };
-}
-
 /**
  * RFC 6749 §6 with RFC 9700 §4.14 rotation and reuse detection. The presented refresh token is
  * replaced by a new one, appended at the grant stream's revision so that of concurrent refreshes
  * of one token exactly one rotates it. The others (and any repeat within REFRESH_REUSE_GRACE
- * seconds) answer the same successor pair, which the event keeps sealed under the old refresh
- * token; a rotated token presented later is reuse and revokes the whole grant. A repeat gets the
- * successor as it was issued, with its scope, whatever `scope` the repeat asks for.
+ * seconds) answer the same successor pair, which the event records in a form only the old refresh
+ * token turns back into tokens (security/successor.ts); a rotated token presented later is reuse
+ * and revokes the whole grant. A repeat gets the successor as it was issued, with its scope,
+ * whatever `scope` the repeat asks for.
  */
 export async function refreshGrant(
   ctx: CommandContext,
@@ -50,8 +33,10 @@ export async function refreshGrant(
   const { grantId } = found;
   const stream = grantStream(grantId);
   const grace = ctx.config.REFRESH_REUSE_GRACE;
-  const successor: SuccessorPair = { access_token: randomToken(), refresh_token: randomToken() };
-  const sealedSuccessor = grace > 0 ? seal(presented, SUCCESSOR, grantId, JSON.stringify(successor)) : undefined;
+  const { pair: successor, recorded: sealedSuccessor } =
+    grace > 0
+      ? mintSuccessor(presented, grantId)
+      : { pair: { access_token: randomToken(), refresh_token: randomToken() }, recorded: undefined };
   for (;;) {
     const { state, revision } = await loadCachedAggregate(ctx.events, ctx.aggregates, stream, evolveGrant, initialGrant);
     const now = ctx.now();
@@ -72,14 +57,19 @@ export async function refreshGrant(
     if (revision === 'no_stream') throw new OAuthError('invalid_grant', 'refresh token is invalid');
 
     if (decision.outcome === 'repeat') {
-      const pair = openSuccessor(presented, grantId, decision.sealed);
+      const pair = recoverSuccessor(presented, grantId, decision.sealed);
+      // Only a corrupted log gets here: the presented token is the one the pair was recorded for.
+      if (pair === null || tokenDigest(pair.access_token) !== decision.accessTokenHash) {
+        throw new OAuthError('invalid_grant', 'refresh token has already been used');
+      }
       // The rotation may be another request's, committed but not yet on disk or in the read
       // models: the pair is handed out only once both hold it.
       await ctx.events.waitDurable();
       const last = (await ctx.events.readStream(stream)).at(-1);
       if (last) await ctx.waitForProjection(last.position);
       return {
-        ...pair,
+        access_token: pair.access_token,
+        refresh_token: pair.refresh_token,
         token_type: 'Bearer',
         expires_in: Math.max(0, decision.accessExpiresAt - now),
         scope: decision.scope,

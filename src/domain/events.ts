@@ -110,8 +110,10 @@ export const TokenRefreshed = z.object({
   refreshExpiresAt: unixSeconds,
   /**
    * Present while a reuse grace window is configured: when the rotation happened, and the new
-   * token pair sealed (AES-256-GCM) under a key derived from the previous refresh token, so that a
-   * repeat of this refresh within the window answers the same pair. Not a usable token at rest.
+   * token pair in a form only a holder of the previous refresh token can turn back into tokens,
+   * so that a repeat of this refresh within the window answers the same pair: `v2.` a seed the
+   * pair is derived from with that token as HMAC key, `v1.` the pair sealed (AES-256-GCM) under a
+   * key derived from it (security/successor.ts). Not a usable token at rest.
    */
   successor: z.object({ rotatedAt: unixSeconds, sealed: z.string().min(1) }).optional(),
 });

@@ -15,14 +15,14 @@ export interface GrantState {
   revoked: boolean;
   /** Every refresh token this grant rotated away from: presenting one again is reuse (RFC 9700 §4.14). */
   rotatedRefreshTokenHashes: RotatedHashes | null;
-  /** The latest rotation, when it sealed its successor: a repeat of it within the grace window gets the same pair. */
+  /** The latest rotation, when it recorded its successor: a repeat of it within the grace window gets the same pair. */
   lastRotation: LastRotation | null;
 }
 
 export interface LastRotation {
   previousRefreshTokenHash: string;
   rotatedAt: number;
-  /** The successor pair, sealed under the previous refresh token (see security/seal.ts). */
+  /** The successor pair as the event records it, for the previous refresh token's holder only (security/successor.ts). */
   sealed: string;
   scope: string;
   accessTokenHash: string;
@@ -121,7 +121,7 @@ export interface RefreshRequest {
   now: number;
   access: { hash: string; expiresAt: number };
   refresh: { hash: string; expiresAt: number };
-  /** The new pair sealed under the presented refresh token; recorded so a repeat can answer it. */
+  /** The new pair, recoverable only with the presented refresh token; recorded so a repeat can answer it. */
   sealedSuccessor?: string;
 }
 
@@ -157,8 +157,8 @@ export function decideRefresh(
 export type RefreshDecision =
   /** The presented token is the current one: rotate it (append `events`). */
   | { outcome: 'rotate'; events: DomainEvent[]; scope: string }
-  /** A repeat of the latest rotation within the grace window: answer the pair sealed in `sealed`. */
-  | { outcome: 'repeat'; sealed: string; scope: string; accessExpiresAt: number }
+  /** A repeat of the latest rotation within the grace window: answer the pair recorded in `sealed`. */
+  | { outcome: 'repeat'; sealed: string; scope: string; accessExpiresAt: number; accessTokenHash: string }
   /** A rotated token presented again: append `events` (the grant is revoked), then refuse. */
   | { outcome: 'reuse'; events: DomainEvent[] };
 
@@ -184,7 +184,7 @@ export function decideRefreshAttempt(
   const last = state.lastRotation;
   if (last && last.previousRefreshTokenHash === req.presentedHash && req.now < last.rotatedAt + graceSeconds) {
     if (last.accessRevoked) throw new OAuthError('invalid_grant', 'refresh token has already been used');
-    return { outcome: 'repeat', sealed: last.sealed, scope: last.scope, accessExpiresAt: last.accessExpiresAt };
+    return { outcome: 'repeat', sealed: last.sealed, scope: last.scope, accessExpiresAt: last.accessExpiresAt, accessTokenHash: last.accessTokenHash };
   }
   return {
     outcome: 'reuse',

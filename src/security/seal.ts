@@ -5,6 +5,8 @@ import { randomView } from './random-pool.js';
  * Authenticated encryption under a key derived from a secret the caller holds (a refresh token):
  * AES-256-GCM, the key HKDF-SHA256(secret, random salt, purpose). Only a holder of the secret can
  * open what is sealed, so a sealed value may sit in the event log without being a usable token.
+ * Refresh rotations sealed their successor pair with it until 2026-11-29; they now record a seed
+ * instead (successor.ts), and open() reads the rotations already in the log.
  *
  * Format: `v1.<salt>.<iv>.<ciphertext>.<tag>`, each part base64url.
  */

@@ -1,8 +1,9 @@
 import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import { randomView } from './random-pool.js';
 
-const TIME_BYTES = 6;
-const RANDOM_BYTES = 27;
+/** A token's issuing millisecond, then its body: 27 random bytes, or a successor's derived ones. */
+export const TOKEN_TIME_BYTES = 6;
+export const TOKEN_BODY_BYTES = 27;
 /** base64url length of a token: 33 bytes, no padding. */
 const TOKEN_LENGTH = 44;
 
@@ -13,10 +14,15 @@ const TOKEN_LENGTH = 44;
  * read models at the right edge of their indexes (see tokenDigest).
  */
 export function randomToken(now = Date.now()): string {
-  const token = Buffer.allocUnsafe(TIME_BYTES + RANDOM_BYTES);
-  token.writeUIntBE(now, 0, TIME_BYTES);
-  randomView(RANDOM_BYTES).copy(token, TIME_BYTES);
+  const token = Buffer.allocUnsafe(TOKEN_TIME_BYTES + TOKEN_BODY_BYTES);
+  token.writeUIntBE(now, 0, TOKEN_TIME_BYTES);
+  randomView(TOKEN_BODY_BYTES).copy(token, TOKEN_TIME_BYTES);
   return token.toString('base64url');
+}
+
+/** A token of the same format from its 6 time bytes and 27 body bytes (see security/successor.ts). */
+export function mintedToken(time: Buffer, body: Buffer): string {
+  return Buffer.concat([time, body], TOKEN_TIME_BYTES + TOKEN_BODY_BYTES).toString('base64url');
 }
 
 /**
@@ -30,7 +36,7 @@ export function tokenDigest(token: string): string {
   const hash = sha256Hex(token);
   if (token.length !== TOKEN_LENGTH) return hash;
   const time = Buffer.from(token.slice(0, 8), 'base64url');
-  return time.length === TIME_BYTES ? time.toString('hex') + hash.slice(0, 52) : hash;
+  return time.length === TOKEN_TIME_BYTES ? time.toString('hex') + hash.slice(0, 52) : hash;
 }
 
 /** One-shot crypto.hash: a third of createHash's cost, on every request that presents a token. */

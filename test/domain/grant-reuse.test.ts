@@ -24,7 +24,7 @@ const issued: DomainEvent = event('TokenIssued', {
   refreshExpiresAt: NOW + 86_400,
 });
 
-/** b → d at NOW, with the successor sealed (the blob is opaque to the domain). */
+/** b → d at NOW, with the successor recorded (opaque to the domain: security/successor.ts). */
 const refreshed = (over: Partial<EventData<'TokenRefreshed'>> = {}): DomainEvent =>
   event('TokenRefreshed', {
     grantId: GRANT,
@@ -120,7 +120,7 @@ describe('decideRefreshAttempt', () => {
     expect(d.outcome === 'rotate' && d.events[0]?.data).not.toHaveProperty('successor');
   });
 
-  it('answers a repeat of the latest rotation within the grace window with the same sealed pair, appending nothing', () => {
+  it('answers a repeat of the latest rotation within the grace window with the recorded pair, appending nothing', () => {
     const s = stateOf(issued, refreshed());
     for (const now of [NOW, NOW + 1, NOW + GRACE - 1]) {
       expect(decideRefreshAttempt(s, GRANT, request({ now }), GRACE)).toEqual({
@@ -128,6 +128,7 @@ describe('decideRefreshAttempt', () => {
         sealed: 'v1.sealed-pair',
         scope: 'read',
         accessExpiresAt: NOW + 3600,
+        accessTokenHash: h('c'),
       });
     }
   });

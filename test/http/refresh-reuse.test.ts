@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toNewEvents } from '../../src/commands/context.js';
 import { registerClient } from '../../src/commands/register-client.js';
-import { tokenDigest } from '../../src/security/tokens.js';
+import { event } from '../../src/domain/events.js';
+import { seal } from '../../src/security/seal.js';
+import { randomToken, tokenDigest } from '../../src/security/tokens.js';
 import { startTestServer, type TestServer } from '../support/app.js';
 
 /**
@@ -132,17 +135,45 @@ describe('repeats within the grace window (REFRESH_REUSE_GRACE, default 10 s)', 
     expect((await refresh(bodies[0]!.refresh_token)).statusCode).toBe(200);
   });
 
-  it('keep the successor in the log only sealed under the old refresh token', async () => {
+  it('keep in the log only a seed, which gives the successor only with the old refresh token', async () => {
     const first = await password();
     const grantId = await grantIdOf(first.access_token);
     const second: Tokens = (await refresh(first.refresh_token)).json();
     const rotation = (await grantEvents(grantId)).find((e) => e.type === 'TokenRefreshed')!;
     const stored = JSON.stringify(rotation.data);
-    expect(rotation.data).toMatchObject({ successor: { sealed: expect.stringMatching(/^v1\./), rotatedAt: expect.any(Number) } });
+    expect(rotation.data).toMatchObject({ successor: { sealed: expect.stringMatching(/^v2\./), rotatedAt: expect.any(Number) } });
     for (const raw of [first.refresh_token, second.access_token, second.refresh_token]) {
       expect(stored).not.toContain(raw);
+      expect(stored).not.toContain(raw.slice(8));
       expect(stored).not.toContain(Buffer.from(raw).toString('base64'));
     }
+  });
+
+  it('answer a rotation the earlier version recorded (the pair sealed, v1) with its pair', async () => {
+    const first = await password();
+    const grantId = await grantIdOf(first.access_token);
+    const pair = { access_token: randomToken(), refresh_token: randomToken() };
+    const now = realNow();
+    const state = (await grantEvents(grantId))[0]!.data as { clientId: string; userId: string; username: string; scope: string };
+    const rotated = event('TokenRefreshed', {
+      grantId,
+      clientId: state.clientId,
+      userId: state.userId,
+      username: state.username,
+      scope: state.scope,
+      previousRefreshTokenHash: tokenDigest(first.refresh_token),
+      accessTokenHash: tokenDigest(pair.access_token),
+      accessExpiresAt: now + 3600,
+      refreshTokenHash: tokenDigest(pair.refresh_token),
+      refreshExpiresAt: now + 86400,
+      successor: { rotatedAt: now, sealed: seal(first.refresh_token, 'refresh successor', grantId, JSON.stringify(pair)) },
+    });
+    await s.runtime.events.append(`grant-${grantId}`, toNewEvents([rotated], {}), 0n);
+    const repeat = await refresh(first.refresh_token);
+    expect(repeat.statusCode).toBe(200);
+    expect(repeat.json()).toMatchObject(pair);
+    expect(await me(pair.access_token)).toBe(200);
+    expect((await refresh(pair.refresh_token)).statusCode).toBe(200);
   });
 
   it('give nothing to another client presenting the old token', async () => {
@@ -167,7 +198,7 @@ describe('repeats within the grace window (REFRESH_REUSE_GRACE, default 10 s)', 
 });
 
 describe('REFRESH_REUSE_GRACE=0', () => {
-  it('makes any repeat reuse, and seals nothing into the log', async () => {
+  it('makes any repeat reuse, and records no successor in the log', async () => {
     const t = await startTestServer({ REFRESH_REUSE_GRACE: '0' });
     try {
       const first = (await t.token({ grant_type: 'password', username: 'testuser@example.com', password: 'testpassword' })).json();
