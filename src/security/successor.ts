@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { open } from './seal.js';
-import { randomView } from './random-pool.js';
-import { mintedToken, TOKEN_BODY_BYTES, TOKEN_TIME_BYTES } from './tokens.js';
+import { mintedToken, timeThenRandom, TOKEN_BODY_BYTES, TOKEN_TIME_BYTES } from './tokens.js';
 
 /**
  * The token pair a refresh rotates to, kept in the log so that only a holder of the rotated
@@ -39,9 +38,7 @@ function derive(previousRefreshToken: string, grantId: string, seed: Buffer): Su
 
 /** A new successor pair, and what the rotation records so that recoverSuccessor can give it again. */
 export function mintSuccessor(previousRefreshToken: string, grantId: string, now = Date.now()): { pair: SuccessorPair; recorded: string } {
-  const seed = Buffer.allocUnsafe(SEED_BYTES);
-  seed.writeUIntBE(now, 0, TOKEN_TIME_BYTES);
-  randomView(SEED_RANDOM_BYTES).copy(seed, TOKEN_TIME_BYTES);
+  const seed = timeThenRandom(now, SEED_RANDOM_BYTES);
   return { pair: derive(previousRefreshToken, grantId, seed), recorded: `v2.${seed.toString('base64url')}` };
 }
 

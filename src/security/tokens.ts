@@ -14,10 +14,15 @@ const TOKEN_LENGTH = 44;
  * read models at the right edge of their indexes (see tokenDigest).
  */
 export function randomToken(now = Date.now()): string {
-  const token = Buffer.allocUnsafe(TOKEN_TIME_BYTES + TOKEN_BODY_BYTES);
-  token.writeUIntBE(now, 0, TOKEN_TIME_BYTES);
-  randomView(TOKEN_BODY_BYTES).copy(token, TOKEN_TIME_BYTES);
-  return token.toString('base64url');
+  return timeThenRandom(now, TOKEN_BODY_BYTES).toString('base64url');
+}
+
+/** The millisecond `now` in TOKEN_TIME_BYTES, then `randomBytes` from the CSPRNG: a token, or a successor's seed. */
+export function timeThenRandom(now: number, randomBytes: number): Buffer {
+  const bytes = Buffer.allocUnsafe(TOKEN_TIME_BYTES + randomBytes);
+  bytes.writeUIntBE(now, 0, TOKEN_TIME_BYTES);
+  randomView(randomBytes).copy(bytes, TOKEN_TIME_BYTES);
+  return bytes;
 }
 
 /** A token of the same format from its 6 time bytes and 27 body bytes (see security/successor.ts). */
