@@ -1,5 +1,7 @@
 import type { Collection } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+import type { Position } from '../../src/store/event-store.js';
+import type { ReadOp } from '../../src/store/read-store.js';
 import { collectionName } from '../../src/store/mongo/collections.js';
 import { putIfNotNewer, updateIfNotNewer } from '../../src/store/mongo/guarded-write.js';
 import { openMongoReadStore } from '../../src/store/mongo/mongo-read-store.js';
@@ -35,6 +37,45 @@ if (url) {
         await updateIfNotNewer(coll, 'y', 'k7', { name: 'seven' }, mode);
         expect(await coll.findOne({ _id: 'y' })).toBeNull();
       }));
+  });
+
+  describe('MongoDB read models: a retiring generation dropped while the live projection writes to it', () => {
+    const hex = (n: number) => n.toString(16).padStart(64, '0');
+    const tokenOp = (n: number): ReadOp => ({
+      op: 'putToken',
+      token: { hash: hex(n), kind: 'access', status: 'active', grantId: `g${n}`, clientId: 'app', userId: null, username: null, scope: 'read', issuedAt: 1, expiresAt: 4_102_444_800 },
+    });
+    const pos = (n: number): Position => ({ commit: BigInt(n), prepare: BigInt(n) });
+
+    it('commits the batch, and the dropped generation stays dropped: no collection, no checkpoint', async () => {
+      const dbUrl = urlWithDb(url, freshDbName());
+      const store = await openMongoReadStore(dbUrl);
+      try {
+        await store.commit('tokens', [{ position: pos(1), ops: [tokenOp(0)] }], pos(1), null);
+        const next = await store.createGeneration('tokens');
+        await store.activate('tokens', next, async () => ({ entries: [{ position: pos(1), ops: [tokenOp(0)] }], checkpoint: pos(1) }));
+        // Enough writes that the drop lands in the middle of them: the retiring generation (1)
+        // is written first, one token after another.
+        const batch = { position: pos(2), ops: Array.from({ length: 300 }, (_, i) => tokenOp(i + 1)) };
+        const committing = store.commit('tokens', [batch], pos(2), pos(1));
+        await withMongo(dbUrl, async (client) => {
+          const retiring = client.db().collection(collectionName('tokens', 1));
+          while ((await retiring.countDocuments()) < 20) await new Promise((r) => setTimeout(r, 1));
+        });
+        await store.dropGeneration('tokens', 1);
+        await expect(committing).resolves.toEqual([]);
+
+        expect((await store.generations()).filter((g) => g.projection === 'tokens').map((g) => [g.generation, g.status])).toEqual([[next, 'active']]);
+        expect(await store.getToken(hex(300))).not.toBeNull();
+        await withMongo(dbUrl, async (client) => {
+          const names = (await client.db().listCollections().toArray()).map((c) => c.name);
+          expect(names).not.toContain(collectionName('tokens', 1));
+          expect(await client.db().collection('checkpoints').findOne({ _id: 'tokens:1' as never })).toBeNull();
+        });
+      } finally {
+        await store.close();
+      }
+    });
   });
 
   describe('MongoDB read models: indexes', () => {

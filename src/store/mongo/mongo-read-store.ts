@@ -164,7 +164,7 @@ export class MongoReadStore implements ReadStore {
         behind.push(info);
         continue;
       }
-      await this.applyTo(info, entries, checkpoint);
+      await this.applyUnlessDropped(info, entries, checkpoint);
     }
     return behind;
   }
@@ -172,7 +172,31 @@ export class MongoReadStore implements ReadStore {
   async commitTo(projection: ProjectionName, generation: number, entries: PositionedOps[], checkpoint: Position) {
     const info = (await this.infosOf(projection)).find((g) => g.generation === generation);
     if (!info) throw new Error(`${projection} has no generation ${generation}`);
-    await this.applyTo(info, entries, checkpoint);
+    await this.applyUnlessDropped(info, entries, checkpoint);
+  }
+
+  /**
+   * applyTo, for a generation a rebuild (in this process or another) may drop meanwhile: nothing
+   * holds it between reading the generations and the last write. A write after the drop makes
+   * the collection and the checkpoint again, and FerretDB fails some writes that race a drop
+   * (a duplicate key for a key that is not there). So, when the generation was not the active
+   * one or a write failed, ask again once the writes are done: if it is gone, remove what they
+   * left and forget the failure. A drop pulls the pointer first, so either that look sees it gone,
+   * or the drop comes after every write and removes them itself.
+   */
+  private async applyUnlessDropped(info: GenerationInfo, entries: PositionedOps[], checkpoint: Position): Promise<void> {
+    let failed = false;
+    let failure: unknown;
+    try {
+      await this.applyTo(info, entries, checkpoint);
+    } catch (error) {
+      [failed, failure] = [true, error];
+    }
+    if (info.status === 'active' && !failed) return;
+    const doc = await this.pointer(info.projection);
+    const listed = doc.active === info.generation || doc.building.includes(info.generation) || doc.retiring.includes(info.generation);
+    if (!listed) return this.removeGeneration(info.projection, info.generation);
+    if (failed) throw failure;
   }
 
   async createGeneration(projection: ProjectionName): Promise<number> {
@@ -205,6 +229,11 @@ export class MongoReadStore implements ReadStore {
     const doc = await this.pointer(projection);
     if (doc.active === generation) throw new Error(`${projection} generation ${generation} is active`);
     await this.pointers.updateOne({ _id: projection }, { $pull: { building: generation, retiring: generation } });
+    await this.removeGeneration(projection, generation);
+  }
+
+  /** A generation's checkpoint and collection, once no pointer lists it (a missing one is fine). */
+  private async removeGeneration(projection: ProjectionName, generation: number): Promise<void> {
     await this.checkpoints.deleteOne({ _id: checkpointId(projection, generation) });
     await generationCollection(this.db, projection, generation).drop().catch(() => undefined);
   }
