@@ -32,6 +32,12 @@ export interface RedeemRequest {
   now: number;
 }
 
+/**
+ * RFC 7636 §4.1: a verifier is 43 to 128 unreserved characters. A shorter one has too little
+ * entropy to protect the code, even when its S256 matches the challenge.
+ */
+const PKCE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+
 export type RedeemDecision =
   | { outcome: 'redeemed'; events: DomainEvent[]; issued: EventData<'CodeIssued'> }
   /** A second use: record it, revoke what the code issued (RFC 6749 §4.1.2), answer invalid_grant. */
@@ -53,6 +59,9 @@ export function decideRedeemCode(state: CodeState, req: RedeemRequest): RedeemDe
   }
   if (issued.codeChallenge !== undefined) {
     if (req.codeVerifier === undefined) throw new OAuthError('invalid_grant', 'code_verifier is required');
+    if (!PKCE_VERIFIER.test(req.codeVerifier)) {
+      throw new OAuthError('invalid_request', 'code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)');
+    }
     if (req.verifierChallenge !== issued.codeChallenge) throw new OAuthError('invalid_grant', 'code_verifier does not match');
   } else if (req.codeVerifier !== undefined) {
     throw new OAuthError('invalid_grant', 'code_verifier sent for a code issued without code_challenge');

@@ -160,6 +160,26 @@ describe('decideRedeemCode', () => {
       ).toMatch(/does not match/);
     });
 
+    it('refuses, as a malformed request, a verifier outside RFC 7636 §4.1 even when its S256 matches', () => {
+      const malformed = ['short-verifier', 'a'.repeat(129), `${'a'.repeat(42)}+`, `${'a'.repeat(42)}=`, `${'a'.repeat(42)} `];
+      for (const verifier of malformed) {
+        const state = issuedState({ codeChallenge: s256(verifier), codeChallengeMethod: 'S256' });
+        let error: unknown;
+        try {
+          decideRedeemCode(state, request({ codeVerifier: verifier, verifierChallenge: s256(verifier) }));
+        } catch (e) {
+          error = e;
+        }
+        expect(error, verifier).toBeInstanceOf(OAuthError);
+        expect((error as OAuthError).code, verifier).toBe('invalid_request');
+      }
+      // The bounds and every unreserved character are accepted.
+      for (const verifier of ['a'.repeat(43), 'a'.repeat(128), `${'A'.repeat(39)}-._~`]) {
+        const state = issuedState({ codeChallenge: s256(verifier), codeChallengeMethod: 'S256' });
+        expect(decideRedeemCode(state, request({ codeVerifier: verifier, verifierChallenge: s256(verifier) })).outcome).toBe('redeemed');
+      }
+    });
+
     it('refuses a missing verifier when the code has a challenge', () => {
       expect(invalidGrant(() => decideRedeemCode(withChallenge, request()))).toMatch(/code_verifier is required/);
     });

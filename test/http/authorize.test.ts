@@ -295,6 +295,18 @@ describe('PKCE for public clients', () => {
     expect(ok.statusCode).toBe(200);
     expect(ok.json().refresh_token).toBeTruthy();
   });
+
+  it('refuses a verifier shorter than RFC 7636 allows, even one that matches its challenge', async () => {
+    const short = 'too-short-to-guard-a-code';
+    const browser = new InjectBrowser(s.app);
+    const consent = await signIn(browser, url(`&code_challenge=${s256(short)}&code_challenge_method=S256`));
+    const res = await browser.submit(consent, '/web/authorize/', { decision: 'allow', allow_scope: ['foo'] });
+    const code = redirectParams(res).query.get('code')!;
+    const body = { grant_type: 'authorization_code', code, client_id: 'spa', redirect_uri: 'http://localhost:3000/cb' };
+    const refused = await s.token({ ...body, code_verifier: short }, null);
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toEqual({ error: 'invalid_request', error_description: expect.stringMatching(/code_verifier must be 43 to 128/) });
+  });
 });
 
 describe('code exchange on an event store without multi-stream transactions (EventStoreDB)', () => {
