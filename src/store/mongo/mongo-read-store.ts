@@ -182,9 +182,11 @@ export class MongoReadStore implements ReadStore {
    * (a duplicate key for a key that is not there). So, when the generation was not the active
    * one or a write failed, ask again once the writes are done: if it is gone, remove what they
    * left and forget the failure. A drop pulls the pointer first, so either that look sees it gone,
-   * or the drop comes after every write and removes them itself.
+   * or the drop comes after every write and removes them itself. Not for a generation being
+   * built: its number may be given again once it is dropped, and its rebuild should fail.
    */
   private async applyUnlessDropped(info: GenerationInfo, entries: PositionedOps[], checkpoint: Position): Promise<void> {
+    if (info.status === 'building') return this.applyTo(info, entries, checkpoint);
     let failed = false;
     let failure: unknown;
     try {
