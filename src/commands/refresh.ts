@@ -7,7 +7,7 @@ import { randomToken, tokenDigest } from '../security/tokens.js';
 import { ensureGrantAllowed } from './authenticate-client.js';
 import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
 import type { TokenResponse } from './issue-grant.js';
-import { loadCachedAggregate } from './load.js';
+import { loadCachedAggregate, rememberAppended } from './load.js';
 
 /**
  * RFC 6749 §6 with RFC 9700 §4.14 rotation and reuse detection. The presented refresh token is
@@ -78,7 +78,8 @@ export async function refreshGrant(
 
     try {
       const actor = { clientId: client.clientId, ...(state.userId ? { userId: state.userId } : {}) };
-      const { position } = await ctx.events.append(stream, toNewEvents(decision.events, { ...meta, actor }), revision);
+      const { position, nextRevision } = await ctx.events.append(stream, toNewEvents(decision.events, { ...meta, actor }), revision);
+      rememberAppended(ctx.aggregates, stream, evolveGrant, state, decision.events, nextRevision);
       await ctx.waitForProjection(position);
     } catch (error) {
       if (error instanceof WrongExpectedRevisionError) continue;

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toNewEvents } from '../../src/commands/context.js';
+import { loadAggregate } from '../../src/commands/load.js';
 import { registerClient } from '../../src/commands/register-client.js';
+import { evolveGrant, initialGrant } from '../../src/domain/grant.js';
 import { event } from '../../src/domain/events.js';
 import { seal } from '../../src/security/seal.js';
 import { randomToken, tokenDigest } from '../../src/security/tokens.js';
@@ -214,5 +216,44 @@ describe('REFRESH_REUSE_GRACE=0', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('the token family a refresh remembers', () => {
+  it('is the state its log folds to, so the next refresh reads none of its own rotations back', async () => {
+    const first = await password();
+    const grantId = await grantIdOf(first.access_token);
+    const stream = `grant-${grantId}`;
+    // Counts the events each read of this family's stream gives back to the server.
+    const events = s.runtime.ctx.events;
+    const readStream = events.readStream;
+    const folded = async () => {
+      const { state, revision } = await loadAggregate({ ...events, readStream }, stream, evolveGrant, initialGrant);
+      return { state, revision };
+    };
+    const reads: number[] = [];
+    events.readStream = async (id, from) => {
+      const read = await readStream(id, from);
+      if (id === stream) reads.push(read.length);
+      return read;
+    };
+    try {
+      let current: Tokens = first;
+      for (let i = 0; i < 3; i++) {
+        const res = await refresh(current.refresh_token);
+        expect(res.statusCode).toBe(200);
+        current = res.json();
+        expect(s.runtime.ctx.aggregates.get(stream)).toEqual(await folded());
+      }
+      // A repeat within the grace window, then reuse of a token two rotations back: the grant is revoked.
+      expect((await refresh(first.refresh_token)).json().error).toBe('invalid_grant');
+      expect(s.runtime.ctx.aggregates.get(stream)).toEqual(await folded());
+      expect((await refresh(current.refresh_token)).json().error).toBe('invalid_grant');
+    } finally {
+      events.readStream = readStream;
+    }
+    // The first load folded the issuance; after that, each refresh found nothing new to read (and
+    // the last one, its family revoked and gone from the read model, read no stream at all).
+    expect(reads).toEqual([1, 0, 0, 0]);
   });
 });
