@@ -238,22 +238,26 @@ describe('the token family a refresh remembers', () => {
       return read;
     };
     try {
+      let previous: Tokens = first;
       let current: Tokens = first;
       for (let i = 0; i < 3; i++) {
         const res = await refresh(current.refresh_token);
         expect(res.statusCode).toBe(200);
-        current = res.json();
+        [previous, current] = [current, res.json()];
         expect(s.runtime.ctx.aggregates.get(stream)).toEqual(await folded());
       }
-      // A repeat within the grace window, then reuse of a token two rotations back: the grant is revoked.
+      // A repeat within the grace window gets the same pair; a token three rotations back is
+      // reuse, and revokes the grant.
+      expect((await refresh(previous.refresh_token)).json().refresh_token).toBe(current.refresh_token);
       expect((await refresh(first.refresh_token)).json().error).toBe('invalid_grant');
       expect(s.runtime.ctx.aggregates.get(stream)).toEqual(await folded());
       expect((await refresh(current.refresh_token)).json().error).toBe('invalid_grant');
     } finally {
       events.readStream = readStream;
     }
-    // The first load folded the issuance; after that, each refresh found nothing new to read (and
-    // the last one, its family revoked and gone from the read model, read no stream at all).
-    expect(reads).toEqual([1, 0, 0, 0]);
+    // The first load folded the issuance; after that, each load found nothing new to read. (The
+    // repeat then reads the whole stream for its last position, and the last request, its family
+    // revoked and gone from the read model, reads no stream at all.)
+    expect(reads).toEqual([1, 0, 0, 0, 4, 0]);
   });
 });
