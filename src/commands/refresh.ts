@@ -63,9 +63,10 @@ export async function refreshGrant(
         throw new OAuthError('invalid_grant', 'refresh token has already been used');
       }
       // The rotation may be another request's, committed but not yet on disk or in the read
-      // models: the pair is handed out only once both hold it.
+      // models: the pair is handed out only once both hold it. Read from the loaded revision
+      // only: a family's stream grows with every rotation.
       await ctx.events.waitDurable();
-      const last = (await ctx.events.readStream(stream)).at(-1);
+      const last = (await ctx.events.readStream(stream, revision)).at(-1);
       if (last) await ctx.waitForProjection(last.position);
       return {
         access_token: pair.access_token,
