@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Start the FerretDB stand-in MongoDB for the tests, on 127.0.0.1 only.
 #   test/support/ferretdb/start.sh [PORT]        (default 27018)
-# Builds .ferretdb/bin/ferretdb when missing or older than its sources, starts it in the
-# background with a fresh SQLite data dir, waits (bounded) until the port answers, then prints
+# Builds .ferretdb/bin/ferretdb (build.sh: FerretDB with its _id lookups indexed) when missing or
+# older than its sources, starts it in the background with a fresh SQLite data dir, waits
+# (bounded) until the port answers, then prints
 #   MONGODB_URL=mongodb://127.0.0.1:PORT/
 # on stdout (everything else goes to stderr). The pid is in .ferretdb/ferretdb.pid; stop.sh ends it.
 # Env: FERRETDB_WAIT_SECONDS (default 60), FERRETDB_LOG_LEVEL (default warn).
@@ -26,14 +27,13 @@ stale=0
 if [ ! -x "$BIN" ]; then
   stale=1
 else
-  for f in "$SRC_DIR/main.go" "$SRC_DIR/go.mod" "$SRC_DIR/go.sum"; do
+  for f in "$SRC_DIR/main.go" "$SRC_DIR/go.mod" "$SRC_DIR/go.sum" "$SRC_DIR/build.sh"; do
     if [ "$f" -nt "$BIN" ]; then stale=1; fi
   done
 fi
 if [ "$stale" = 1 ]; then
   echo "start.sh: building $BIN (the first build downloads modules and takes a minute or two)" >&2
-  (cd "$SRC_DIR" && GOFLAGS="${GOFLAGS:-} -mod=mod" go build -trimpath -o "$BIN.tmp" .) >&2
-  mv -f "$BIN.tmp" "$BIN"
+  "$SRC_DIR/build.sh" "$BIN" >&2
 fi
 
 # One instance per work tree: stop a previous one that is still running.
