@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Position } from '../../src/store/event-store.js';
 import type { ReadOp } from '../../src/store/read-store.js';
 import { collectionName } from '../../src/store/mongo/collections.js';
-import { putIfNotNewer, updateIfNotNewer } from '../../src/store/mongo/guarded-write.js';
+import { insertManyOnce, putIfNotNewer, updateIfNotNewer } from '../../src/store/mongo/guarded-write.js';
 import { openMongoReadStore } from '../../src/store/mongo/mongo-read-store.js';
 import { readStoreContract } from '../contract/read-store.contract.js';
 import { freshDbName, MONGO_SKIP_REASON, mongoUrl, urlWithDb, withMongo } from '../support/mongo.js';
@@ -36,6 +36,26 @@ if (url) {
         // An update of a missing document leaves it missing.
         await updateIfNotNewer(coll, 'y', 'k7', { name: 'seven' }, mode);
         expect(await coll.findOne({ _id: 'y' })).toBeNull();
+      }));
+  });
+
+  describe('MongoDB read models: token inserts of a batch in one round trip', () => {
+    interface Doc {
+      _id: string;
+      pos: string;
+      name: string;
+    }
+    it('writes every new document, and leaves one already there as it was (a replayed batch)', () =>
+      withMongo(urlWithDb(url, freshDbName()), async (client) => {
+        const coll = client.db().collection<Doc>('tokens');
+        await insertManyOnce(coll, [{ id: 'b', key: 'k1', fields: { name: 'first b' } }]);
+        const docs = ['a', 'b', 'c', 'c'].map((id, i) => ({ id, key: `k${i + 2}`, fields: { name: `${id} again` } }));
+        await insertManyOnce(coll, docs);
+        expect(await coll.find({}).sort({ _id: 1 }).toArray()).toEqual([
+          { _id: 'a', pos: 'k2', name: 'a again' },
+          { _id: 'b', pos: 'k1', name: 'first b' },
+          { _id: 'c', pos: 'k4', name: 'c again' },
+        ]);
       }));
   });
 

@@ -1,4 +1,5 @@
 import {
+  MongoBulkWriteError,
   MongoServerError,
   type Collection,
   type Filter,
@@ -75,6 +76,30 @@ export async function insertOnce<T extends Guarded>(
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
     if ((await coll.findOne(byId<T>(id), { projection: { _id: 1 } })) === null) throw error;
+  }
+}
+
+/**
+ * insertOnce for several documents in one round trip: an unordered insertMany, which writes every
+ * document it can, and whose duplicate-key failures are each checked as insertOnce checks one.
+ */
+export async function insertManyOnce<T extends Guarded>(
+  coll: Collection<T>,
+  docs: ReadonlyArray<{ id: string; key: string; fields: Omit<T, '_id' | 'pos'> }>,
+): Promise<void> {
+  if (docs.length === 1) return insertOnce(coll, docs[0]!.id, docs[0]!.key, docs[0]!.fields);
+  const rows = docs.map(({ id, key, fields }) => ({ ...fields, _id: id, pos: key }) as OptionalUnlessRequiredId<T>);
+  try {
+    await coll.insertMany(rows, { ordered: false });
+  } catch (error) {
+    if (!(error instanceof MongoBulkWriteError)) throw error;
+    const failures = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+    if (failures.length === 0) throw error;
+    for (const failure of failures) {
+      const doc = docs[failure.index];
+      if (failure.code !== 11000 || doc === undefined) throw error;
+      if ((await coll.findOne(byId<T>(doc.id), { projection: { _id: 1 } })) === null) throw error;
+    }
   }
 }
 

@@ -13,7 +13,7 @@ import {
   type TokenView,
   type UserView,
 } from '../read-store.js';
-import { applyOp } from './apply-ops.js';
+import { applyOps, type KeyedOp } from './apply-ops.js';
 import {
   checkpointsCollection,
   ensureGeneration,
@@ -137,11 +137,13 @@ export class MongoReadStore implements ReadStore {
   }
 
   private async applyTo(info: GenerationInfo, entries: PositionedOps[], checkpoint: Position): Promise<void> {
+    const ops: KeyedOp[] = [];
     for (const entry of entries) {
       if (info.checkpoint && comparePositions(entry.position, info.checkpoint) <= 0) continue;
       const key = positionKey(entry.position);
-      for (const op of entry.ops) await applyOp(this.db, info.projection, info.generation, op, key, this.guards);
+      for (const op of entry.ops) ops.push({ op, key });
     }
+    await applyOps(this.db, info.projection, info.generation, ops, this.guards);
     if (!info.checkpoint || comparePositions(checkpoint, info.checkpoint) > 0) {
       await this.checkpoints.updateOne(
         { _id: checkpointId(info.projection, info.generation) },
