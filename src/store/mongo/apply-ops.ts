@@ -75,24 +75,23 @@ export interface KeyedOp {
  */
 export async function applyOps(db: Db, projection: ProjectionName, generation: number, ops: readonly KeyedOp[], mode: GuardMode = 'server'): Promise<void> {
   for (let i = 0; i < ops.length; ) {
-    const kind = ops[i]!.op.op;
-    let end = i + 1;
-    if (kind === 'putToken' || kind === 'putCode') while (end < ops.length && ops[end]!.op.op === kind) end++;
-    if (end - i === 1) {
-      await applyOp(db, projection, generation, ops[i]!.op, ops[i]!.key, mode);
-    } else if (kind === 'putToken') {
-      const run = ops.slice(i, end).map(({ op, key }) => {
-        const { hash, ...fields } = (op as Extract<ReadOp, { op: 'putToken' }>).token;
-        return { id: hash, key, fields };
-      });
-      await insertManyOnce(generationCollection(db, 'tokens', generation), run);
-    } else {
-      const run = ops.slice(i, end).map(({ op, key }) => {
-        const { hash, ...fields } = (op as Extract<ReadOp, { op: 'putCode' }>).code;
-        return { id: hash, key, fields };
-      });
-      await insertManyOnce(generationCollection(db, 'codes', generation), run);
-    }
-    i = end;
+    const tokens = insertRun(ops, i, (op) => (op.op === 'putToken' ? op.token : null));
+    const codes = insertRun(ops, i, (op) => (op.op === 'putCode' ? op.code : null));
+    if (tokens.length > 1) await insertManyOnce(generationCollection(db, 'tokens', generation), tokens);
+    else if (codes.length > 1) await insertManyOnce(generationCollection(db, 'codes', generation), codes);
+    else await applyOp(db, projection, generation, ops[i]!.op, ops[i]!.key, mode);
+    i += Math.max(tokens.length, codes.length, 1);
   }
+}
+
+/** The documents of the inserts `pick` finds from `from` on, up to the first operation it does not. */
+function insertRun<V extends { hash: string }>(ops: readonly KeyedOp[], from: number, pick: (op: ReadOp) => V | null) {
+  const run: Array<{ id: string; key: string; fields: Omit<V, 'hash'> }> = [];
+  for (let j = from; j < ops.length; j++) {
+    const view = pick(ops[j]!.op);
+    if (view === null) break;
+    const { hash, ...fields } = view;
+    run.push({ id: hash, key: ops[j]!.key, fields });
+  }
+  return run;
 }
