@@ -32,7 +32,7 @@ describe('oauth2 projections rebuild, from another process while the server serv
     const traffic = (async () => {
       while (!stop) {
         const t = await token();
-        expect(await me(t)).toBe(200);
+        expect(await me(t), `token ${issued.length}, used as soon as it was issued during the rebuild`).toBe(200);
         issued.push(t);
       }
     })();
@@ -42,7 +42,7 @@ describe('oauth2 projections rebuild, from another process while the server serv
     expect(rebuild.code).toBe(0);
     expect(rebuild.stdout).toMatch(/tokens: rebuilt generation 2 from \d+ events/);
 
-    for (const t of issued) expect(await me(t)).toBe(200);
+    for (const [i, t] of issued.entries()) expect(await me(t), `token ${i} of ${issued.length}, after the rebuild`).toBe(200);
     const status = await oauth2(['projections', 'status', '--json'], env);
     expect(status.code).toBe(0);
     const parsed = JSON.parse(status.stdout) as { projections: Array<{ projection: string; generation: number; status: string }> };

@@ -59,6 +59,36 @@ if (url) {
       }));
   });
 
+  describe('MongoDB read models: a token written just before a rebuild switched generations', () => {
+    it('is found while the new generation has yet to catch it up, in the one that is retiring', async () => {
+      const store = await openMongoReadStore(urlWithDb(url, freshDbName()));
+      const token = (label: string): ReadOp => ({
+        op: 'putToken',
+        token: { hash: label.padEnd(64, '0'), kind: 'access', status: 'active', grantId: `g-${label}`, clientId: 'app', userId: null, username: null, scope: 'read', issuedAt: 1, expiresAt: 4_102_444_800 },
+      });
+      const pos = (n: number): Position => ({ commit: BigInt(n), prepare: BigInt(n) });
+      try {
+        await store.commit('tokens', [{ position: pos(1), ops: [token('a')] }], pos(1), null);
+        const next = await store.createGeneration('tokens');
+        // The live projector writes b to the generation it serves; the rebuild's last catch-up
+        // read the log just before b was appended, and switches without it.
+        await store.commit('tokens', [{ position: pos(2), ops: [token('b')] }], pos(2), pos(1));
+        await store.activate('tokens', next, async () => ({ entries: [{ position: pos(1), ops: [token('a')] }], checkpoint: pos(1) }));
+        // Past the time a reader keeps its view of the active generation.
+        await new Promise((r) => setTimeout(r, 600));
+        expect(await store.getToken('b'.padEnd(64, '0'))).toMatchObject({ grantId: 'g-b', status: 'active' });
+        expect(await store.getToken('a'.padEnd(64, '0'))).toMatchObject({ grantId: 'g-a' });
+        expect(await store.getToken('c'.padEnd(64, '0'))).toBeNull();
+        // Once the old generation is dropped, only the new one answers.
+        await store.dropGeneration('tokens', 1);
+        await new Promise((r) => setTimeout(r, 600));
+        expect(await store.getToken('b'.padEnd(64, '0'))).toBeNull();
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
   describe('MongoDB read models: a retiring generation dropped while the live projection writes to it', () => {
     const hex = (n: number) => n.toString(16).padStart(64, '0');
     const tokenOp = (n: number): ReadOp => ({

@@ -52,7 +52,8 @@ function infos(doc: GenerationsDoc, checkpoints: Map<string, string>): Generatio
  * batch, which the position guards make harmless.
  */
 export class MongoReadStore implements ReadStore {
-  private view = new Map<ProjectionName, number>();
+  /** Each projection's active generation and retiring ones, as last read (see VIEW_TTL_MS). */
+  private view = new Map<ProjectionName, { active: number; retiring: number[] }>();
   private viewAt = 0;
 
   constructor(
@@ -80,13 +81,33 @@ export class MongoReadStore implements ReadStore {
     return infos(await this.pointer(projection), await this.checkpointMap(projection));
   }
 
-  private async active(projection: ProjectionName): Promise<number> {
+  private async live(projection: ProjectionName): Promise<{ active: number; retiring: number[] }> {
     if (Date.now() - this.viewAt > VIEW_TTL_MS) {
       const docs = await this.pointers.find({}).toArray();
-      this.view = new Map(docs.map((d) => [d._id as ProjectionName, d.active]));
+      this.view = new Map(docs.map((d) => [d._id as ProjectionName, { active: d.active, retiring: d.retiring }]));
       this.viewAt = Date.now();
     }
-    return this.view.get(projection) ?? 1;
+    return this.view.get(projection) ?? { active: 1, retiring: [] };
+  }
+
+  private async active(projection: ProjectionName): Promise<number> {
+    return (await this.live(projection)).active;
+  }
+
+  /**
+   * A token or code by hash: in the active generation, or, if it is not there while a rebuild's
+   * old generation is retiring, in that one. Without transactions, rows the live projector wrote
+   * just before a switch reach the new generation only with its next batch (it catches up a
+   * generation that went live behind it), and a client that was just given a token must find it.
+   * Nothing revoked comes back from the old generation: the live projector writes it first.
+   */
+  private async findLive<D>(projection: 'tokens' | 'codes', find: (generation: number) => Promise<D | null>): Promise<D | null> {
+    const { active, retiring } = await this.live(projection);
+    for (const generation of [active, ...retiring]) {
+      const found = await find(generation);
+      if (found !== null) return found;
+    }
+    return null;
   }
 
   private async coll<P extends ProjectionName>(projection: P) {
@@ -108,12 +129,12 @@ export class MongoReadStore implements ReadStore {
   }
 
   async getToken(hash: string): Promise<TokenView | null> {
-    const doc = await (await this.coll('tokens')).findOne({ _id: hash });
+    const doc = await this.findLive('tokens', (g) => generationCollection(this.db, 'tokens', g).findOne({ _id: hash }));
     return doc ? tokenFromDoc(doc) : null;
   }
 
   async getCode(hash: string): Promise<CodeView | null> {
-    const doc = await (await this.coll('codes')).findOne({ _id: hash });
+    const doc = await this.findLive('codes', (g) => generationCollection(this.db, 'codes', g).findOne({ _id: hash }));
     return doc ? codeFromDoc(doc) : null;
   }
 
