@@ -9,6 +9,13 @@ import { readStoreContract } from '../contract/read-store.contract.js';
 import { freshDbName, MONGO_SKIP_REASON, mongoUrl, urlWithDb, withMongo } from '../support/mongo.js';
 
 const url = mongoUrl();
+const pos = (n: number): Position => ({ commit: BigInt(n), prepare: BigInt(n) });
+/** A token's insert, keyed by `hash` (64 characters). */
+const putToken = (hash: string, grantId: string): ReadOp => ({
+  op: 'putToken',
+  token: { hash, kind: 'access', status: 'active', grantId, clientId: 'app', userId: null, username: null, scope: 'read', issuedAt: 1, expiresAt: 4_102_444_800 },
+});
+
 if (url) {
   // Both ways of checking the position guards, whatever server this is (by default the client
   // checks them on FerretDB, the server on MongoDB).
@@ -62,11 +69,7 @@ if (url) {
   describe('MongoDB read models: a token written just before a rebuild switched generations', () => {
     it('is found while the new generation has yet to catch it up, in the one that is retiring', async () => {
       const store = await openMongoReadStore(urlWithDb(url, freshDbName()));
-      const token = (label: string): ReadOp => ({
-        op: 'putToken',
-        token: { hash: label.padEnd(64, '0'), kind: 'access', status: 'active', grantId: `g-${label}`, clientId: 'app', userId: null, username: null, scope: 'read', issuedAt: 1, expiresAt: 4_102_444_800 },
-      });
-      const pos = (n: number): Position => ({ commit: BigInt(n), prepare: BigInt(n) });
+      const token = (label: string) => putToken(label.padEnd(64, '0'), `g-${label}`);
       try {
         await store.commit('tokens', [{ position: pos(1), ops: [token('a')] }], pos(1), null);
         const next = await store.createGeneration('tokens');
@@ -91,11 +94,7 @@ if (url) {
 
   describe('MongoDB read models: a retiring generation dropped while the live projection writes to it', () => {
     const hex = (n: number) => n.toString(16).padStart(64, '0');
-    const tokenOp = (n: number): ReadOp => ({
-      op: 'putToken',
-      token: { hash: hex(n), kind: 'access', status: 'active', grantId: `g${n}`, clientId: 'app', userId: null, username: null, scope: 'read', issuedAt: 1, expiresAt: 4_102_444_800 },
-    });
-    const pos = (n: number): Position => ({ commit: BigInt(n), prepare: BigInt(n) });
+    const tokenOp = (n: number) => putToken(hex(n), `g${n}`);
 
     it('commits the batch, and the dropped generation stays dropped: no collection, no checkpoint', async () => {
       const dbUrl = urlWithDb(url, freshDbName());

@@ -75,8 +75,13 @@ export async function insertOnce<T extends Guarded>(
     await coll.insertOne(doc);
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
-    if ((await coll.findOne(byId<T>(id), { projection: { _id: 1 } })) === null) throw error;
+    if (!(await exists(coll, id))) throw error;
   }
+}
+
+/** Whether document `id` is there: a duplicate-key failure means "already written" only then. */
+async function exists<T extends Guarded>(coll: Collection<T>, id: string): Promise<boolean> {
+  return (await coll.findOne(byId<T>(id), { projection: { _id: 1 } })) !== null;
 }
 
 /**
@@ -98,7 +103,7 @@ export async function insertManyOnce<T extends Guarded>(
     for (const failure of failures) {
       const doc = docs[failure.index];
       if (failure.code !== 11000 || doc === undefined) throw error;
-      if ((await coll.findOne(byId<T>(doc.id), { projection: { _id: 1 } })) === null) throw error;
+      if (!(await exists(coll, doc.id))) throw error;
     }
   }
 }
