@@ -17,9 +17,10 @@ export class CheckpointWaiter {
 
   /** The position every read model has reached (null while any has none). */
   async reached(): Promise<Position | null> {
+    // Asked side by side: on a server each is a round trip (MongoReadStore shares them).
+    const reached = await Promise.all(this.projections.map((name) => this.reads.getCheckpoint(name)));
     let least: Position | null = null;
-    for (const name of this.projections) {
-      const p = await this.reads.getCheckpoint(name);
+    for (const p of reached) {
       if (p === null) return null;
       if (least === null || comparePositions(p, least) < 0) least = p;
     }

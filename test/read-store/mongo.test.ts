@@ -1,10 +1,11 @@
-import type { Collection } from 'mongodb';
+import { type Collection, MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import type { Position } from '../../src/store/event-store.js';
-import type { ReadOp } from '../../src/store/read-store.js';
+import { PROJECTION_NAMES, type ReadOp } from '../../src/store/read-store.js';
+import { CheckpointWaiter } from '../../src/projections/checkpoint-waiter.js';
 import { collectionName } from '../../src/store/mongo/collections.js';
 import { insertManyOnce, putIfNotNewer, updateIfNotNewer } from '../../src/store/mongo/guarded-write.js';
-import { openMongoReadStore } from '../../src/store/mongo/mongo-read-store.js';
+import { MongoReadStore, openMongoReadStore } from '../../src/store/mongo/mongo-read-store.js';
 import { readStoreContract } from '../contract/read-store.contract.js';
 import { freshDbName, MONGO_SKIP_REASON, mongoUrl, urlWithDb, withMongo } from '../support/mongo.js';
 
@@ -121,6 +122,67 @@ if (url) {
           expect(names).not.toContain(collectionName('tokens', 1));
           expect(await client.db().collection('checkpoints').findOne({ _id: 'tokens:1' as never })).toBeNull();
         });
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  describe('MongoDB read models: the round trips of one batch of the projector', () => {
+    /** A store on its own connection, which lists the reads and writes it sends. */
+    const monitored = async (dbUrl: string) => {
+      await (await openMongoReadStore(dbUrl)).close();
+      const client = new MongoClient(dbUrl, { monitorCommands: true });
+      await client.connect();
+      const sent: string[] = [];
+      client.on('commandStarted', (e) => {
+        if (['find', 'insert', 'update', 'delete'].includes(e.commandName)) sent.push(`${e.commandName} ${String(e.command[e.commandName])}`);
+      });
+      return { store: new MongoReadStore(client, client.db(), 'client'), sent };
+    };
+
+    it('reads the generations and checkpoints once for all the read models, and writes the checkpoints of those given no rows at once', async () => {
+      const { store, sent } = await monitored(urlWithDb(url, freshDbName()));
+      const hash = 'a'.padEnd(64, '0');
+      try {
+        // As the projector commits a batch: every read model side by side, rows for one of them.
+        await Promise.all(
+          PROJECTION_NAMES.map((name) =>
+            store.commit(name, name === 'tokens' ? [{ position: pos(1), ops: [putToken(hash, 'g')] }] : [], pos(1), null),
+          ),
+        );
+        expect(sent.sort()).toEqual([
+          'find checkpoints',
+          'find generations',
+          `insert ${collectionName('tokens', 1)}`,
+          // One for the four with no rows; the tokens' once their row is in.
+          'update checkpoints',
+          'update checkpoints',
+        ]);
+        for (const name of PROJECTION_NAMES) expect(await store.getCheckpoint(name)).toEqual(pos(1));
+        expect(await store.getToken(hash)).toMatchObject({ grantId: 'g', status: 'active' });
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("reads every read model's checkpoint, for a process waiting on them (CheckpointWaiter), in two reads", async () => {
+      const { store, sent } = await monitored(urlWithDb(url, freshDbName()));
+      try {
+        await Promise.all(PROJECTION_NAMES.map((name) => store.commit(name, [], pos(3), null)));
+        sent.length = 0;
+        expect(await new CheckpointWaiter(store, PROJECTION_NAMES).reached()).toEqual(pos(3));
+        expect(sent.sort()).toEqual(['find checkpoints', 'find generations']);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('has lookups that find the active generations unknown or old read them once', async () => {
+      const { store, sent } = await monitored(urlWithDb(url, freshDbName()));
+      try {
+        await Promise.all(Array.from({ length: 20 }, (_, i) => store.getToken(String(i).padEnd(64, '0'))));
+        expect(sent.filter((c) => c === 'find generations')).toHaveLength(1);
       } finally {
         await store.close();
       }

@@ -25,6 +25,7 @@ import { DEFAULT_DB_NAME, databaseFromUrl } from './database-name.js';
 import { clientFromDoc, codeFromDoc, type GenerationsDoc, scopeFromDoc, tokenFromDoc, userFromDoc } from './documents.js';
 import { type GuardMode, isDuplicateKey } from './guarded-write.js';
 import { positionKey } from './position-key.js';
+import { BatchedWrites, sharedInRun } from './shared-in-run.js';
 
 /** How long a process keeps its view of the active generations before asking again. */
 const VIEW_TTL_MS = 500;
@@ -55,6 +56,10 @@ export class MongoReadStore implements ReadStore {
   /** Each projection's active generation and retiring ones, as last read (see VIEW_TTL_MS). */
   private view = new Map<ProjectionName, { active: number; retiring: number[] }>();
   private viewAt = 0;
+  /** The read of the view in flight, shared by the lookups that wait for it. */
+  private viewLoad: Promise<void> | null = null;
+  /** Moved on by a switch made here: a read begun before it must not set the view. */
+  private viewEpoch = 0;
 
   constructor(
     private readonly client: MongoClient,
@@ -76,18 +81,43 @@ export class MongoReadStore implements ReadStore {
     return new Map((await this.checkpoints.find(filter).toArray()).map((d) => [d._id, d.position]));
   }
 
+  /**
+   * Every projection's pointer and every checkpoint: two small reads, side by side, shared by the
+   * calls of one synchronous run (the projector's read models, committed side by side).
+   */
+  private readonly pointersAndCheckpoints = sharedInRun(async () => {
+    const [docs, checkpoints] = await Promise.all([this.pointers.find({}).toArray(), this.checkpointMap()]);
+    return { docs: new Map(docs.map((d) => [d._id, d])), checkpoints };
+  });
+
+  /** Checkpoint writes of one round of the projector's read models, sent as one. */
+  private readonly checkpointWrites = new BatchedWrites(() => this.checkpoints);
+
   /** The generations of one projection, with their checkpoints. */
   private async infosOf(projection: ProjectionName): Promise<GenerationInfo[]> {
-    return infos(await this.pointer(projection), await this.checkpointMap(projection));
+    const { docs, checkpoints } = await this.pointersAndCheckpoints();
+    const doc = docs.get(projection);
+    if (!doc) throw new Error(`no generations for ${projection}`);
+    return infos(doc, checkpoints);
   }
 
   private async live(projection: ProjectionName): Promise<{ active: number; retiring: number[] }> {
-    if (Date.now() - this.viewAt > VIEW_TTL_MS) {
+    // One read for every lookup that finds the view old: they come dozens at a time.
+    if (Date.now() - this.viewAt > VIEW_TTL_MS) await (this.viewLoad ??= this.loadView());
+    return this.view.get(projection) ?? { active: 1, retiring: [] };
+  }
+
+  private async loadView(): Promise<void> {
+    const epoch = this.viewEpoch;
+    try {
       const docs = await this.pointers.find({}).toArray();
+      // Unless a switch made here since it began asked for a newer one (see activate).
+      if (epoch !== this.viewEpoch) return;
       this.view = new Map(docs.map((d) => [d._id as ProjectionName, { active: d.active, retiring: d.retiring }]));
       this.viewAt = Date.now();
+    } finally {
+      if (epoch === this.viewEpoch) this.viewLoad = null;
     }
-    return this.view.get(projection) ?? { active: 1, retiring: [] };
   }
 
   private async active(projection: ProjectionName): Promise<number> {
@@ -152,9 +182,7 @@ export class MongoReadStore implements ReadStore {
   }
 
   async getCheckpoint(projection: ProjectionName): Promise<Position | null> {
-    const doc = await this.pointer(projection);
-    const cp = await this.checkpoints.findOne({ _id: checkpointId(projection, doc.active) });
-    return cp ? parsePosition(cp.position) : null;
+    return (await this.infosOf(projection)).find((g) => g.status === 'active')!.checkpoint;
   }
 
   private async applyTo(info: GenerationInfo, entries: PositionedOps[], checkpoint: Position): Promise<void> {
@@ -166,11 +194,13 @@ export class MongoReadStore implements ReadStore {
     }
     await applyOps(this.db, info.projection, info.generation, ops, this.guards);
     if (!info.checkpoint || comparePositions(checkpoint, info.checkpoint) > 0) {
-      await this.checkpoints.updateOne(
-        { _id: checkpointId(info.projection, info.generation) },
-        { $set: { position: formatPosition(checkpoint) } },
-        { upsert: true },
-      );
+      await this.checkpointWrites.write({
+        updateOne: {
+          filter: { _id: checkpointId(info.projection, info.generation) },
+          update: { $set: { position: formatPosition(checkpoint) } },
+          upsert: true,
+        },
+      });
     }
   }
 
@@ -248,6 +278,8 @@ export class MongoReadStore implements ReadStore {
       { $set: { active: generation }, $pull: { building: generation }, $push: { retiring: doc.active } },
     );
     this.viewAt = 0;
+    this.viewEpoch += 1;
+    this.viewLoad = null;
   }
 
   async dropGeneration(projection: ProjectionName, generation: number): Promise<void> {
