@@ -14,9 +14,13 @@ export function cachedReadStore(
 ): ReadStore & { forget(projection: ProjectionName): void } {
   let clients = new Map<string, { value: ClientView | null; at: number }>();
   let scopes: { value: ScopeView[]; at: number } | null = null;
+  // Reads in flight, shared by the lookups that miss meanwhile: when an entry grows old, every
+  // request in flight misses it at once (dozens of reads of one row, under load).
+  let loadingClients = new Map<string, Promise<ClientView | null>>();
+  let loadingScopes: Promise<ScopeView[]> | null = null;
   const forget = (projection: ProjectionName) => {
-    if (projection === 'clients') clients = new Map();
-    if (projection === 'scopes') scopes = null;
+    if (projection === 'clients') [clients, loadingClients] = [new Map(), new Map()];
+    if (projection === 'scopes') [scopes, loadingScopes] = [null, null];
   };
   return {
     ...bindAll(inner),
@@ -25,16 +29,37 @@ export function cachedReadStore(
     async getClient(clientId) {
       const hit = clients.get(clientId);
       if (hit && now() - hit.at < ttlMs) return hit.value;
-      const value = await inner.getClient(clientId);
-      if (clients.size >= MAX_CLIENTS) clients = new Map();
-      clients.set(clientId, { value, at: now() });
-      return value;
+      const shared = loadingClients.get(clientId);
+      if (shared) return shared;
+      const loads = loadingClients;
+      const load = inner
+        .getClient(clientId)
+        .then((value) => {
+          // Not if forget() ran meanwhile: what was read may be older than what it forgot.
+          if (loads === loadingClients) {
+            if (clients.size >= MAX_CLIENTS) clients = new Map();
+            clients.set(clientId, { value, at: now() });
+          }
+          return value;
+        })
+        .finally(() => loads.delete(clientId));
+      loads.set(clientId, load);
+      return load;
     },
     async listScopes() {
       if (scopes && now() - scopes.at < ttlMs) return scopes.value;
-      const value = await inner.listScopes();
-      scopes = { value, at: now() };
-      return value;
+      if (loadingScopes) return loadingScopes;
+      const load: Promise<ScopeView[]> = inner.listScopes().then(
+        (value) => {
+          if (loadingScopes === load) [scopes, loadingScopes] = [{ value, at: now() }, null];
+          return value;
+        },
+        (error: unknown) => {
+          if (loadingScopes === load) loadingScopes = null;
+          throw error;
+        },
+      );
+      return (loadingScopes = load);
     },
     async commit(projection, entries, checkpoint, previous) {
       const behind = await inner.commit(projection, entries, checkpoint, previous);

@@ -43,4 +43,48 @@ describe('cachedReadStore', () => {
     await cached.commit('scopes', [{ position: pos(1), ops: [{ op: 'putScope', scope: { name: 'foo', description: 'Foo', isDefault: true } }] }], pos(1), null);
     expect((await cached.listScopes()).map((s) => s.name)).toEqual(['foo']);
   });
+
+  it('has lookups that miss together share one read, and a forget meanwhile keep that read out of the cache', async () => {
+    const inner = new SqliteReadStore(openDatabase(mkdtempSync(join(tmpdir(), 'oauth2-cache-'))));
+    await inner.commit('clients', [{ position: pos(1), ops: [{ op: 'putClient', client: client('one') }] }], pos(1), null);
+    let reads = 0;
+    let release = () => {};
+    const gate = () => new Promise<void>((resolve) => (release = resolve));
+    let opened = gate();
+    const counting = Object.assign(Object.create(inner) as SqliteReadStore, {
+      // Read at once, answered once the gate opens.
+      getClient: async (id: string) => {
+        reads += 1;
+        const value = await inner.getClient(id);
+        await opened;
+        return value;
+      },
+      listScopes: async () => {
+        reads += 1;
+        const value = await inner.listScopes();
+        await opened;
+        return value;
+      },
+    });
+    const cached = cachedReadStore(counting, 60_000);
+    // Dozens of requests find the entry missing at once: one read.
+    const together = Array.from({ length: 20 }, () => cached.getClient('app'));
+    const scopes = [cached.listScopes(), cached.listScopes()];
+    release();
+    expect((await Promise.all(together)).map((c) => c?.name)).toEqual(Array(20).fill('one'));
+    expect(await Promise.all(scopes)).toEqual([[], []]);
+    expect(reads).toBe(2);
+
+    // A read begun before a forget (a client changed by this process) must not fill the cache.
+    cached.forget('clients');
+    opened = gate();
+    const stale = cached.getClient('app');
+    cached.forget('clients');
+    await inner.commit('clients', [{ position: pos(2), ops: [{ op: 'putClient', client: client('two') }] }], pos(2), pos(1));
+    release();
+    expect((await stale)?.name).toBe('one');
+    opened = Promise.resolve();
+    expect((await cached.getClient('app'))?.name).toBe('two');
+    expect(reads).toBe(4);
+  });
 });
