@@ -166,6 +166,40 @@ if (url) {
       }
     });
 
+    it('writes a batch of refreshes and revocations in one round trip of each kind, and keeps the order of the operations on one token', async () => {
+      const { store, sent } = await monitored(urlWithDb(url, freshDbName()));
+      const h = (label: string) => label.padEnd(64, '0');
+      const rotate = (label: string): ReadOp => ({ op: 'rotateToken', hash: h(label) });
+      const drop = (label: string): ReadOp => ({ op: 'deleteToken', hash: h(label) });
+      try {
+        await store.commit('tokens', [{ position: pos(1), ops: ['r1', 'r2', 'r3', 'a1', 'a2'].map((l) => putToken(h(l), 'g')) }], pos(1), null);
+        sent.length = 0;
+        const refreshes = [2, 3, 4].map((n, i) => ({ position: pos(n), ops: [rotate(`r${i + 1}`), putToken(h(`n${i}`), 'g'), putToken(h(`m${i}`), 'g')] }));
+        // A revocation of a token given in this very batch: after its insert.
+        const revocations = [{ position: pos(5), ops: [drop('a1'), drop('a2'), drop('n0')] }];
+        await store.commit('tokens', [...refreshes, ...revocations], pos(5), pos(1));
+        expect(sent.filter((c) => !c.includes('generations') && !c.includes('checkpoints')).sort()).toEqual([
+          // The stored keys of the rotated tokens, read side by side (FerretDB: guards on the client).
+          ...Array(3).fill(`find ${collectionName('tokens', 1)}`),
+          // The group ends at n0's second write.
+          `delete ${collectionName('tokens', 1)}`,
+          `delete ${collectionName('tokens', 1)}`,
+          `insert ${collectionName('tokens', 1)}`,
+          `update ${collectionName('tokens', 1)}`,
+        ].sort());
+        expect((await store.getToken(h('r2')))?.status).toBe('rotated');
+        for (const gone of ['a1', 'a2', 'n0']) expect(await store.getToken(h(gone))).toBeNull();
+        for (const kept of ['n1', 'n2', 'm0']) expect(await store.getToken(h(kept))).toMatchObject({ status: 'active' });
+
+        // A grant's revocation deletes what it finds by grant: what comes after it stays.
+        await store.commit('tokens', [{ position: pos(6), ops: [putToken(h('x'), 'g2'), { op: 'revokeGrant', grantId: 'g2' }, putToken(h('y'), 'g2')] }], pos(6), pos(5));
+        expect(await store.getToken(h('x'))).toBeNull();
+        expect(await store.getToken(h('y'))).toMatchObject({ grantId: 'g2' });
+      } finally {
+        await store.close();
+      }
+    });
+
     it("reads every read model's checkpoint, for a process waiting on them (CheckpointWaiter), in two reads", async () => {
       const { store, sent } = await monitored(urlWithDb(url, freshDbName()));
       try {

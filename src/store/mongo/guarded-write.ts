@@ -126,6 +126,35 @@ export async function updateIfNotNewer<T extends Guarded>(
   await coll.updateOne(guard<T>(id, key), { $set: set });
 }
 
+/**
+ * updateIfNotNewer for several documents (distinct `_id`s): one bulkWrite of the updates. On the
+ * client the stored keys are read side by side first, each by `_id` alone (see GuardMode).
+ */
+export async function updateManyIfNotNewer<T extends Guarded>(
+  coll: Collection<T>,
+  updates: ReadonlyArray<{ id: string; key: string; fields: Partial<Omit<T, '_id' | 'pos'>> }>,
+  mode: GuardMode = 'server',
+): Promise<void> {
+  let due = updates;
+  if (mode === 'client') {
+    const stored = await Promise.all(updates.map((u) => storedKey(coll, u.id)));
+    due = updates.filter((u, i) => stored[i] !== null && stored[i]! <= u.key);
+  }
+  if (due.length === 0) return;
+  await coll.bulkWrite(
+    due.map(({ id, key, fields }) => ({
+      updateOne: { filter: mode === 'client' ? byId<T>(id) : guard<T>(id, key), update: { $set: { ...fields, pos: key } as MatchKeysAndValues<T> } },
+    })),
+    { ordered: false },
+  );
+}
+
+/** Deletes documents by `_id`, in one bulkWrite (each by `_id` alone, which FerretDB looks up by index). */
+export async function deleteManyById<T extends Guarded>(coll: Collection<T>, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await coll.bulkWrite(ids.map((id) => ({ deleteOne: { filter: byId<T>(id) } })), { ordered: false });
+}
+
 // The driver's Filter<T>, MatchKeysAndValues<T> and OptionalUnlessRequiredId<T> cannot be resolved
 // for an unresolved T (here, any with string `_id` and `pos`): this file alone asserts its filters
 // and documents to them.
