@@ -38,7 +38,7 @@ describe('BatchedWrites', () => {
     const bulks: string[][] = [];
     const collection = {
       bulkWrite: async (ops: AnyBulkWriteOperation<Doc>[], options: { ordered: boolean }) => {
-        expect(options.ordered).toBe(false);
+        expect(options.ordered).toBe(true);
         bulks.push(ops.map((o) => ('updateOne' in o ? String((o.updateOne.filter as { _id: string })._id) : '?')));
         if (fail(ops)) throw new Error('write failed');
         return {};

@@ -76,9 +76,8 @@ export class MongoReadStore implements ReadStore {
     return checkpointsCollection(this.db);
   }
 
-  private async checkpointMap(projection?: ProjectionName): Promise<Map<string, string>> {
-    const filter = projection ? { _id: { $regex: `^${projection}:` } } : {};
-    return new Map((await this.checkpoints.find(filter).toArray()).map((d) => [d._id, d.position]));
+  private async checkpointMap(): Promise<Map<string, string>> {
+    return new Map((await this.checkpoints.find({}).toArray()).map((d) => [d._id, d.position]));
   }
 
   /**

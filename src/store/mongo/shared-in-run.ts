@@ -19,9 +19,9 @@ export function sharedInRun<T>(read: () => Promise<T>): () => Promise<T> {
 
 /**
  * Writes to one collection made while one round of promise continuations runs, sent together as
- * one unordered bulkWrite once it has run (process.nextTick runs after the microtasks). Each
- * caller's promise settles with the whole batch: rejected if any of its writes failed (those that
- * did not fail may have been applied; the projector's writes are safe to repeat).
+ * one bulkWrite once it has run (process.nextTick runs after the microtasks), in the order they
+ * were made. Each caller's promise settles with the whole batch: rejected if any of its writes
+ * failed (those before it may have been applied; the projector's writes are safe to repeat).
  */
 export class BatchedWrites<T extends Document> {
   private pending: Array<{ op: AnyBulkWriteOperation<T>; resolve: () => void; reject: (error: unknown) => void }> = [];
@@ -41,7 +41,7 @@ export class BatchedWrites<T extends Document> {
     this.collection()
       .bulkWrite(
         batch.map((w) => w.op),
-        { ordered: false },
+        { ordered: true },
       )
       .then(
         () => batch.forEach((w) => w.resolve()),
