@@ -215,10 +215,52 @@ if (url) {
     it('has lookups that find the active generations unknown or old read them once', async () => {
       const { store, sent } = await monitored(urlWithDb(url, freshDbName()));
       try {
-        await Promise.all(Array.from({ length: 20 }, (_, i) => store.getToken(String(i).padEnd(64, '0'))));
+        // Codes: no kept rows, and so no check of their own, in the way.
+        await Promise.all(Array.from({ length: 20 }, (_, i) => store.getCode(String(i).padEnd(64, '0'))));
         expect(sent.filter((c) => c === 'find generations')).toHaveLength(1);
       } finally {
         await store.close();
+      }
+    });
+  });
+
+  describe('MongoDB read models: token rows kept in memory', () => {
+    it("serves a token again while nothing changed, never as it was once another process's projector changed it, and checks once per turn", async () => {
+      const dbUrl = urlWithDb(url, freshDbName());
+      const other = await openMongoReadStore(dbUrl);
+      await (await openMongoReadStore(dbUrl)).close();
+      const client = new MongoClient(dbUrl, { monitorCommands: true });
+      await client.connect();
+      const sent: string[] = [];
+      client.on('commandStarted', (e) => {
+        if (e.commandName === 'find') sent.push(String(e.command.find));
+      });
+      const server = new MongoReadStore(client, client.db(), 'client');
+      const h = (label: string) => label.padEnd(64, '0');
+      const tokenReads = () => sent.filter((c) => c === collectionName('tokens', 1)).length;
+      try {
+        await other.commit('tokens', [{ position: pos(1), ops: [putToken(h('r'), 'g'), putToken(h('a'), 'g')] }], pos(1), null);
+        expect((await server.getToken(h('r')))?.status).toBe('active');
+        // Many lookups in one turn: one check (pointers and checkpoints), and the kept row.
+        sent.length = 0;
+        const together = await Promise.all(Array.from({ length: 10 }, () => server.getToken(h('r'))));
+        expect(together.map((t) => t?.status)).toEqual(Array(10).fill('active'));
+        expect(sent.sort()).toEqual(['checkpoints', 'generations']);
+
+        await other.commit('tokens', [{ position: pos(2), ops: [{ op: 'rotateToken', hash: h('r') }] }], pos(2), pos(1));
+        expect((await server.getToken(h('r')))?.status).toBe('rotated');
+        expect(await server.getToken(h('a'))).not.toBeNull();
+        await other.commit('tokens', [{ position: pos(3), ops: [{ op: 'revokeGrant', grantId: 'g' }] }], pos(3), pos(2));
+        expect(await server.getToken(h('a'))).toBeNull();
+        expect(await server.getToken(h('r'))).toBeNull();
+        // An unknown token is asked for every time: guesses are not kept.
+        sent.length = 0;
+        await server.getToken(h('nope'));
+        await server.getToken(h('nope'));
+        expect(tokenReads()).toBe(2);
+      } finally {
+        await server.close();
+        await other.close();
       }
     });
   });

@@ -26,6 +26,10 @@ import { clientFromDoc, codeFromDoc, type GenerationsDoc, scopeFromDoc, tokenFro
 import { type GuardMode, isDuplicateKey } from './guarded-write.js';
 import { positionKey } from './position-key.js';
 import { BatchedWrites, sharedInRun } from './shared-in-run.js';
+import { TurnCheckedCache } from '../turn-checked-cache.js';
+
+/** Token rows a process keeps, as on the embedded store: ~4 MB at most. */
+const TOKEN_ROWS = 10_000;
 
 /** How long a process keeps its view of the active generations before asking again. */
 const VIEW_TTL_MS = 500;
@@ -88,6 +92,13 @@ export class MongoReadStore implements ReadStore {
     const [docs, checkpoints] = await Promise.all([this.pointers.find({}).toArray(), this.checkpointMap()]);
     return { docs: new Map(docs.map((d) => [d._id, d])), checkpoints };
   });
+
+  /**
+   * Token rows read recently (introspection and the bearer guard ask for the same tokens over and
+   * over), served again while a check of the pointers and checkpoints, one round trip for all the
+   * lookups of a turn of the event loop, finds them unchanged (see readModelsVersion).
+   */
+  private readonly tokenRows = new TurnCheckedCache<TokenView>(() => this.readModelsVersion(), TOKEN_ROWS);
 
   /** Checkpoint writes of one round of the projector's read models, sent as one. */
   private readonly checkpointWrites = new BatchedWrites(() => this.checkpoints);
@@ -158,8 +169,21 @@ export class MongoReadStore implements ReadStore {
   }
 
   async getToken(hash: string): Promise<TokenView | null> {
-    const doc = await this.findLive('tokens', (g) => generationCollection(this.db, 'tokens', g).findOne({ _id: hash }));
-    return doc ? tokenFromDoc(doc) : null;
+    return this.tokenRows.get(hash, async () => {
+      const doc = await this.findLive('tokens', (g) => generationCollection(this.db, 'tokens', g).findOne({ _id: hash }));
+      return doc ? tokenFromDoc(doc) : null;
+    });
+  }
+
+  /**
+   * What changes whenever a read model may have: the pointers and every checkpoint. A projector
+   * writes a batch's rows before its checkpoint, and answers for the batch only after, so a check
+   * made after a request arrived sees every change answered for before it was sent.
+   */
+  private async readModelsVersion(): Promise<string> {
+    const { docs, checkpoints } = await this.pointersAndCheckpoints();
+    const pointers = [...docs.values()].map((d) => [d._id, d.active, d.building, d.retiring]);
+    return JSON.stringify([pointers.sort(), [...checkpoints].sort()]);
   }
 
   async getCode(hash: string): Promise<CodeView | null> {
@@ -192,6 +216,8 @@ export class MongoReadStore implements ReadStore {
       for (const op of entry.ops) ops.push({ op, key });
     }
     await applyOps(this.db, info.projection, info.generation, ops, this.guards);
+    // Its checkpoint moves next, which the next check sees; this process need not wait for that.
+    if (info.projection === 'tokens' && ops.length > 0) this.tokenRows.drop();
     if (!info.checkpoint || comparePositions(checkpoint, info.checkpoint) > 0) {
       await this.checkpointWrites.write({
         updateOne: {

@@ -1,7 +1,7 @@
-import { RecentMap } from '../../recent-map.js';
 import { CommitWatch } from './commit-watch.js';
 import type { Db } from './database.js';
 import type { TokenView } from '../read-store.js';
+import { TurnCheckedCache } from '../turn-checked-cache.js';
 
 /** Enough for the tokens in use at once on a busy server: ~4 MB at most. */
 const CAPACITY = 10_000;
@@ -17,19 +17,16 @@ const CAPACITY = 10_000;
  * use.
  */
 export class TokenCache {
-  private readonly rows: RecentMap<string, TokenView>;
-  private version: number | undefined;
+  private readonly rows: TurnCheckedCache<TokenView>;
   private generation: number | undefined;
-  /** The check for other connections' commits that this turn's lookups wait for. */
-  private check: Promise<void> | null = null;
   private readonly commits: CommitWatch;
 
   constructor(
     private readonly db: Db,
     capacity = CAPACITY,
   ) {
-    this.rows = new RecentMap(capacity);
     this.commits = new CommitWatch(db);
+    this.rows = new TurnCheckedCache(() => this.commits.current(), capacity);
   }
 
   /**
@@ -51,36 +48,13 @@ export class TokenCache {
     // Inside a transaction of this connection (a rebuild's last catch-up) rows may not be
     // committed yet, and may never be.
     if (this.db.inTransaction) return load();
-    await (this.check ??= new Promise((resolve) => setImmediate(() => this.runCheck(resolve))));
+    await this.rows.checked();
     // Resumed in the check's own microtasks: no socket has been read since.
     if (generation !== this.generation) {
-      this.rows.clear();
+      this.rows.drop();
       this.generation = generation;
     }
-    const kept = this.rows.get(hash);
-    if (kept) return kept;
-    const row = load();
-    if (row === null) return null;
-    this.rows.set(hash, Object.freeze(row));
-    return row;
-  }
-
-  private runCheck(done: () => void): void {
-    this.check = null;
-    try {
-      const version = this.commits.current();
-      if (version !== this.version) {
-        this.rows.clear();
-        this.version = version;
-      }
-    } catch {
-      // Not known whether anything changed: the lookups load from SQLite, which will say what
-      // is wrong if anything is. They must not wait for ever.
-      this.rows.clear();
-      this.version = undefined;
-    } finally {
-      done();
-    }
+    return this.rows.kept(hash) ?? this.rows.load(hash, load);
   }
 
   close(): void {
@@ -89,6 +63,6 @@ export class TokenCache {
 
   /** This connection changed (or may have changed) the tokens. */
   forget(): void {
-    this.rows.clear();
+    this.rows.drop();
   }
 }
