@@ -24,7 +24,7 @@ export class TurnCheckedCache<V extends object> {
     this.rows = new RecentMap(capacity);
   }
 
-  /** Waits for this turn's check: afterwards, `kept` and `keep` answer for it. */
+  /** Waits for this turn's check: afterwards, `kept` and `load` answer for it. */
   checked(): Promise<void> {
     return (this.check ??= new Promise((resolve) => setImmediate(() => void this.runCheck(resolve))));
   }
