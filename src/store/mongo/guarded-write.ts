@@ -109,26 +109,19 @@ export async function insertManyOnce<T extends Guarded>(
 }
 
 /** Updates fields of an existing document unless a newer batch wrote it; a missing one stays missing. */
-export async function updateIfNotNewer<T extends Guarded>(
+export function updateIfNotNewer<T extends Guarded>(
   coll: Collection<T>,
   id: string,
   key: string,
   fields: Partial<Omit<T, '_id' | 'pos'>>,
   mode: GuardMode = 'server',
 ): Promise<void> {
-  const set = { ...fields, pos: key } as MatchKeysAndValues<T>;
-  if (mode === 'client') {
-    const stored = await storedKey(coll, id);
-    if (stored === null || stored > key) return;
-    await coll.updateOne(byId<T>(id), { $set: set });
-    return;
-  }
-  await coll.updateOne(guard<T>(id, key), { $set: set });
+  return updateManyIfNotNewer(coll, [{ id, key, fields }], mode);
 }
 
 /**
- * updateIfNotNewer for several documents (distinct `_id`s): one bulkWrite of the updates. On the
- * client the stored keys are read side by side first, each by `_id` alone (see GuardMode).
+ * updateIfNotNewer for several documents (distinct `_id`s), in one bulkWrite. On the client the
+ * stored keys are read first, side by side, each by `_id` alone (see GuardMode).
  */
 export async function updateManyIfNotNewer<T extends Guarded>(
   coll: Collection<T>,
