@@ -24,15 +24,13 @@ import {
 import { DEFAULT_DB_NAME, databaseFromUrl } from './database-name.js';
 import { clientFromDoc, codeFromDoc, type GenerationsDoc, scopeFromDoc, tokenFromDoc, userFromDoc } from './documents.js';
 import { type GuardMode, isDuplicateKey } from './guarded-write.js';
+import { LiveGenerations } from './live-generations.js';
 import { positionKey } from './position-key.js';
 import { BatchedWrites, sharedInRun } from './shared-in-run.js';
 import { TurnCheckedCache } from '../turn-checked-cache.js';
 
 /** Token rows a process keeps, as on the embedded store: ~4 MB at most. */
 const TOKEN_ROWS = 10_000;
-
-/** How long a process keeps its view of the active generations before asking again. */
-const VIEW_TTL_MS = 500;
 
 const checkpointId = (projection: string, generation: number) => `${projection}:${generation}`;
 
@@ -57,13 +55,7 @@ function infos(doc: GenerationsDoc, checkpoints: Map<string, string>): Generatio
  * batch, which the position guards make harmless.
  */
 export class MongoReadStore implements ReadStore {
-  /** Each projection's active generation and retiring ones, as last read (see VIEW_TTL_MS). */
-  private view = new Map<ProjectionName, { active: number; retiring: number[] }>();
-  private viewAt = 0;
-  /** The read of the view in flight, shared by the lookups that wait for it. */
-  private viewLoad: Promise<void> | null = null;
-  /** Moved on by a switch made here: a read begun before it must not set the view. */
-  private viewEpoch = 0;
+  private readonly live = new LiveGenerations(() => this.pointers);
 
   constructor(
     private readonly client: MongoClient,
@@ -80,17 +72,13 @@ export class MongoReadStore implements ReadStore {
     return checkpointsCollection(this.db);
   }
 
-  private async checkpointMap(): Promise<Map<string, string>> {
-    return new Map((await this.checkpoints.find({}).toArray()).map((d) => [d._id, d.position]));
-  }
-
   /**
    * Every projection's pointer and every checkpoint: two small reads, side by side, shared by the
    * calls of one synchronous run (the projector's read models, committed side by side).
    */
   private readonly pointersAndCheckpoints = sharedInRun(async () => {
-    const [docs, checkpoints] = await Promise.all([this.pointers.find({}).toArray(), this.checkpointMap()]);
-    return { docs: new Map(docs.map((d) => [d._id, d])), checkpoints };
+    const [docs, positions] = await Promise.all([this.pointers.find({}).toArray(), this.checkpoints.find({}).toArray()]);
+    return { docs: new Map(docs.map((d) => [d._id, d])), checkpoints: new Map(positions.map((d) => [d._id, d.position])) };
   });
 
   /**
@@ -111,27 +99,8 @@ export class MongoReadStore implements ReadStore {
     return infos(doc, checkpoints);
   }
 
-  private async live(projection: ProjectionName): Promise<{ active: number; retiring: number[] }> {
-    // One read for every lookup that finds the view old: they come dozens at a time.
-    if (Date.now() - this.viewAt > VIEW_TTL_MS) await (this.viewLoad ??= this.loadView());
-    return this.view.get(projection) ?? { active: 1, retiring: [] };
-  }
-
-  private async loadView(): Promise<void> {
-    const epoch = this.viewEpoch;
-    try {
-      const docs = await this.pointers.find({}).toArray();
-      // Unless a switch made here since it began asked for a newer one (see activate).
-      if (epoch !== this.viewEpoch) return;
-      this.view = new Map(docs.map((d) => [d._id as ProjectionName, { active: d.active, retiring: d.retiring }]));
-      this.viewAt = Date.now();
-    } finally {
-      if (epoch === this.viewEpoch) this.viewLoad = null;
-    }
-  }
-
   private async active(projection: ProjectionName): Promise<number> {
-    return (await this.live(projection)).active;
+    return (await this.live.of(projection)).active;
   }
 
   /**
@@ -142,7 +111,7 @@ export class MongoReadStore implements ReadStore {
    * Nothing revoked comes back from the old generation: the live projector writes it first.
    */
   private async findLive<D>(projection: 'tokens' | 'codes', find: (generation: number) => Promise<D | null>): Promise<D | null> {
-    const { active, retiring } = await this.live(projection);
+    const { active, retiring } = await this.live.of(projection);
     for (const generation of [active, ...retiring]) {
       const found = await find(generation);
       if (found !== null) return found;
@@ -200,8 +169,8 @@ export class MongoReadStore implements ReadStore {
   }
 
   async generations(): Promise<GenerationInfo[]> {
-    const checkpoints = await this.checkpointMap();
-    return (await this.pointers.find({}).sort({ _id: 1 }).toArray()).flatMap((d) => infos(d, checkpoints));
+    const { docs, checkpoints } = await this.pointersAndCheckpoints();
+    return [...docs.values()].sort((a, b) => (a._id < b._id ? -1 : 1)).flatMap((d) => infos(d, checkpoints));
   }
 
   async getCheckpoint(projection: ProjectionName): Promise<Position | null> {
@@ -302,9 +271,7 @@ export class MongoReadStore implements ReadStore {
       { _id: projection, active: doc.active },
       { $set: { active: generation }, $pull: { building: generation }, $push: { retiring: doc.active } },
     );
-    this.viewAt = 0;
-    this.viewEpoch += 1;
-    this.viewLoad = null;
+    this.live.invalidate();
   }
 
   async dropGeneration(projection: ProjectionName, generation: number): Promise<void> {
