@@ -7,6 +7,9 @@ export type Db = Database.Database;
 /** How long a statement waits for another process's lock before it fails with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
 
+/** What a WAL file is cut back to once restarted: over a second of writes at full load here. */
+export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
 /**
  * The embedded store's one file: WAL, and synchronous=FULL so that a commit is on disk (fsync)
  * before any response that depends on it is sent.
@@ -18,6 +21,10 @@ export function openDatabase(dataDir: string, fileName = 'oauth2.db'): Db {
   db.pragma('synchronous = FULL');
   // Other processes (the CLI, a separate projector) may hold the write lock briefly.
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // The WAL file keeps the size it reached, and is written over from its start once a checkpoint
+  // restarts it (sqlite/checkpointer.ts): after a burst, the first commit of a restarted WAL cuts
+  // it back to this.
+  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   db.defaultSafeIntegers(false);
   return db;
 }
