@@ -116,7 +116,8 @@ export async function measureWrk(url, load, seconds, { connections }) {
     const socketErrors = s.connect + s.read + s.write;
     if (socketErrors > 0) failures.set(`connection: ${s.connect} connect, ${s.read} read, ${s.write} write errors`, true);
     if (s.timeout > 0) failures.set(`timeouts: ${s.timeout}`, true);
-    const spent = s.spent === 'true';
+    // The summary is JSON: `spent` is a boolean there.
+    const spent = s.spent === true;
     // A spent pool stops the thread early, but wrk still reports the whole -d: time the answers.
     const duration = spent && s.last > s.first ? s.last - s.first : s.duration_us / 1e6;
     const stalled = duration >= 5 && total < connections && !spent;
