@@ -153,8 +153,8 @@ async function applyGroup(db: Db, generation: number, group: readonly KeyedOp[],
   // Every write settles before a failure is thrown: the caller may then drop the generation, and
   // a write still on its way would make it again.
   const settled = await Promise.allSettled([
-    tokenInserts.length > 0 ? insertManyOnce(tokens, tokenInserts) : undefined,
-    codeInserts.length > 0 ? insertManyOnce(codes, codeInserts) : undefined,
+    insertManyOnce(tokens, tokenInserts),
+    insertManyOnce(codes, codeInserts),
     updateManyIfNotNewer(tokens, rotations, mode),
     deleteManyById(tokens, tokenDeletes),
     deleteManyById(codes, codeDeletes),

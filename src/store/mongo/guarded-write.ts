@@ -92,6 +92,8 @@ export async function insertManyOnce<T extends Guarded>(
   coll: Collection<T>,
   docs: ReadonlyArray<{ id: string; key: string; fields: Omit<T, '_id' | 'pos'> }>,
 ): Promise<void> {
+  // The driver refuses an empty insertMany; none is nothing to do, as for the other bulk writes.
+  if (docs.length === 0) return;
   if (docs.length === 1) return insertOnce(coll, docs[0]!.id, docs[0]!.key, docs[0]!.fields);
   const rows = docs.map(({ id, key, fields }) => ({ ...fields, _id: id, pos: key }) as OptionalUnlessRequiredId<T>);
   try {
