@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { familyRefreshTimes } from './family.mjs';
 import { errorCount, loadClientLabel, measure } from './measure.mjs';
 import { freshStore } from './ours.mjs';
 import { childEnv, oauth2, startOurs } from './processes.mjs';
@@ -16,6 +17,8 @@ import { OURS } from './scenarios.mjs';
 const log = (line) => process.stderr.write(`${line}\n`);
 const LOADER = fileURLToPath(new URL('./load-tokens.mjs', import.meta.url));
 const SMALL = 1000;
+/** Rotations of the long-lived family: about three months of hourly refreshes. */
+const ROTATIONS = 2000;
 const num = (n) => Math.round(n).toLocaleString('en-US');
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -140,6 +143,10 @@ export async function runScale({ tokens, duration, rounds, warmup, command }) {
     }));
     log(stdout.trim());
 
+    // On the small store: its own server, restarted in between (see family.mjs).
+    const family = await familyRefreshTimes(stores[0].env, { rotations: ROTATIONS, log });
+    log(`refresh, family of ${num(ROTATIONS)} rotations: ${family.long.cold.toFixed(1)} ms cold, ${family.long.warm.toFixed(1)} ms warm; of 1: ${family.short.cold.toFixed(1)} ms, ${family.short.warm.toFixed(1)} ms`);
+
     // ---- the report ----
     const agg = (server, key) => {
       const runs = results.get(`${server.name}/${key}`) ?? [];
@@ -200,6 +207,12 @@ export async function runScale({ tokens, duration, rounds, warmup, command }) {
         '–',
       ],
       ['projection lag after the runs', lag.projections.map((p) => `${p.projection} ${p.lagEvents}`).join(', '), '0', status(lag.projections.every((p) => p.lagEvents === '0'))],
+      [
+        `a refresh whose family is not cached (first after a start), family of ${num(family.rotations)} rotations`,
+        `${family.long.cold.toFixed(1)} ms (family of 1 rotation: ${family.short.cold.toFixed(1)} ms; once cached: ${family.long.warm.toFixed(1)} and ${family.short.warm.toFixed(1)} ms)`,
+        '–',
+        '–',
+      ],
       [`load of ${num(b.store.n)} TokenIssued events through the store API, projected inline`, `${b.store.loaded.seconds.toFixed(1)} s (${num(b.store.n / b.store.loaded.seconds)} events/s)`, '–', '–'],
     ];
     return [

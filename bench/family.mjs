@@ -1,0 +1,57 @@
+// `--scale`, the refresh of a long-lived token family: every rotation appends to the family's
+// stream, and a refresh whose family is not in the server's aggregate cache (evicted, or a fresh
+// start) folds the whole stream. Timed for a family of `rotations` against one of a single rotation.
+import { postForm, prime, refreshTokens, signIn, TESTCLIENT } from './pools.mjs';
+import { startOurs } from './processes.mjs';
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function refresh(base, token) {
+  const started = performance.now();
+  const res = await postForm(`${base}/api/v1/tokens/`, { grant_type: 'refresh_token', refresh_token: token }, TESTCLIENT);
+  const ms = performance.now() - started;
+  const body = await res.json();
+  if (!res.ok) throw new Error(`refresh: HTTP ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+  return { ms, token: body.refresh_token };
+}
+
+/**
+ * On a server of `env`'s store: builds a family of `rotations` rotations and one of one, restarts
+ * the server, then times each family's first refresh (cold) and `warmRepeats` more (warm), one
+ * request at a time. Milliseconds, as a client sees them.
+ */
+export async function familyRefreshTimes(env, { rotations, warmRepeats = 5, log = () => {} }) {
+  let server = await startOurs(env);
+  let long;
+  let short;
+  try {
+    const [a, b] = await refreshTokens(await signIn(server.url), 2);
+    log(`rotating one token family ${rotations.toLocaleString('en-US')} times …`);
+    long = a;
+    for (let i = 0; i < rotations; i++) long = (await refresh(server.url, long)).token;
+    short = (await refresh(server.url, b)).token;
+  } finally {
+    await server.stop();
+  }
+  // A fresh start: no family is in the aggregate cache.
+  server = await startOurs(env);
+  try {
+    // The client's secret verified (scrypt, then cached) before anything is timed.
+    await prime(server.url);
+    const times = { long: { cold: 0, warm: [] }, short: { cold: 0, warm: [] } };
+    const tokens = { long, short };
+    for (const [i, key] of ['short', 'long', ...Array(warmRepeats).fill(['short', 'long']).flat()].entries()) {
+      const r = await refresh(server.url, tokens[key]);
+      tokens[key] = r.token;
+      if (i < 2) times[key].cold = r.ms;
+      else times[key].warm.push(r.ms);
+    }
+    return {
+      rotations,
+      long: { cold: times.long.cold, warm: median(times.long.warm) },
+      short: { cold: times.short.cold, warm: median(times.short.warm) },
+    };
+  } finally {
+    await server.stop();
+  }
+}
