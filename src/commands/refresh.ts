@@ -1,5 +1,5 @@
 import { OAuthError } from '../domain/errors.js';
-import { decideRefreshAttempt, evolveGrant, grantStream, initialGrant } from '../domain/grant.js';
+import { decideRefreshAttempt, evolveGrant, grantStream, initialGrant, startsGrantState } from '../domain/grant.js';
 import { WrongExpectedRevisionError } from '../store/event-store.js';
 import type { ClientView } from '../store/read-store.js';
 import { mintSuccessor, recoverSuccessor } from '../security/successor.js';
@@ -38,13 +38,15 @@ export async function refreshGrant(
       ? mintSuccessor(presented, grantId)
       : { pair: { access_token: randomToken(), refresh_token: randomToken() }, recorded: undefined };
   for (;;) {
-    const { state, revision } = await loadCachedAggregate(ctx.events, ctx.aggregates, stream, evolveGrant, initialGrant);
+    const { state, revision } = await loadCachedAggregate(ctx.events, ctx.aggregates, stream, evolveGrant, initialGrant, startsGrantState);
     const now = ctx.now();
     const decision = decideRefreshAttempt(
       state,
       grantId,
       {
         presentedHash,
+        // Found above as a refresh token of this grant: the stream is the one its row names.
+        presentedIsGrantRefreshToken: true,
         clientId: client.clientId,
         scope: params.scope,
         now,

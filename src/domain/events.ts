@@ -116,6 +116,13 @@ export const TokenRefreshed = z.object({
    * key derived from it (security/successor.ts). Not a usable token at rest.
    */
   successor: z.object({ rotatedAt: unixSeconds, sealed: z.string().min(1) }).optional(),
+  /**
+   * The scope the grant was first given (refreshes may narrow `scope`, never widen past this).
+   * Present since 2026-11-29: with it, this event holds all of the family's state that a refresh
+   * needs, so a load reads the stream back to the latest such event, not from its start
+   * (domain/grant.ts: startsGrantState).
+   */
+  grantedScope: z.string().optional(),
 });
 
 /** A rotated refresh token was presented again (RFC 9700 §4.14): the whole grant is revoked. */

@@ -13,8 +13,6 @@ export interface GrantState {
   refreshTokenHash: string | null;
   refreshExpiresAt: number | null;
   revoked: boolean;
-  /** Every refresh token this grant rotated away from: presenting one again is reuse (RFC 9700 §4.14). */
-  rotatedRefreshTokenHashes: RotatedHashes | null;
   /** The latest rotation, when it recorded its successor: a repeat of it within the grace window gets the same pair. */
   lastRotation: LastRotation | null;
 }
@@ -31,27 +29,6 @@ export interface LastRotation {
   accessRevoked: boolean;
 }
 
-/**
- * A persistent list, newest first: a rotation adds one cell and shares the rest with the state
- * before it. Copying an array on every rotation made folding a family of n rotations cost n².
- */
-export interface RotatedHashes {
-  readonly hash: string;
-  readonly older: RotatedHashes | null;
-}
-
-export function wasRotated(list: RotatedHashes | null, hash: string): boolean {
-  for (let cell = list; cell !== null; cell = cell.older) if (cell.hash === hash) return true;
-  return false;
-}
-
-/** The rotated hashes, oldest first. */
-export function rotatedHashes(list: RotatedHashes | null): string[] {
-  const hashes: string[] = [];
-  for (let cell = list; cell !== null; cell = cell.older) hashes.push(cell.hash);
-  return hashes.reverse();
-}
-
 export const initialGrant: GrantState = {
   exists: false,
   clientId: '',
@@ -61,7 +38,6 @@ export const initialGrant: GrantState = {
   refreshTokenHash: null,
   refreshExpiresAt: null,
   revoked: false,
-  rotatedRefreshTokenHashes: null,
   lastRotation: null,
 };
 
@@ -81,16 +57,21 @@ export function evolveGrant(state: GrantState, e: DomainEvent): GrantState {
         refreshTokenHash: e.data.refreshTokenHash,
         refreshExpiresAt: e.data.refreshExpiresAt,
         revoked: false,
-        rotatedRefreshTokenHashes: null,
         lastRotation: null,
       };
     case 'TokenRefreshed': {
       const d = e.data;
+      // With grantedScope the event carries the family's whole identity: folded onto nothing (a
+      // load that read back only this far) it gives what the whole stream gives.
+      const identity =
+        d.grantedScope === undefined
+          ? {}
+          : { exists: true, clientId: d.clientId, userId: d.userId, username: d.username, grantedScope: d.grantedScope };
       return {
         ...state,
+        ...identity,
         refreshTokenHash: d.refreshTokenHash,
         refreshExpiresAt: d.refreshExpiresAt,
-        rotatedRefreshTokenHashes: { hash: d.previousRefreshTokenHash, older: state.rotatedRefreshTokenHashes },
         lastRotation: d.successor
           ? {
               previousRefreshTokenHash: d.previousRefreshTokenHash,
@@ -114,8 +95,24 @@ export function evolveGrant(state: GrantState, e: DomainEvent): GrantState {
   }
 }
 
+/**
+ * Whether the state after `e` needs no older event of its stream: an issuance, or a rotation that
+ * records the granted scope. A load may read a family's stream back to the latest such event
+ * (commands/load.ts), so that a refresh costs the same however many rotations came before.
+ */
+export function startsGrantState(e: DomainEvent): boolean {
+  return e.type === 'TokenIssued' || (e.type === 'TokenRefreshed' && e.data.grantedScope !== undefined);
+}
+
 export interface RefreshRequest {
   presentedHash: string;
+  /**
+   * Whether the tokens read model lists the presented token as a refresh token of this grant. Such
+   * a token that is not the current one was rotated away from: a grant has one refresh token at a
+   * time, and only a rotation replaces it. So the state need not keep every rotated hash, and a
+   * family's state stays the same size however long it lives.
+   */
+  presentedIsGrantRefreshToken: boolean;
   clientId: string;
   scope: string | undefined;
   now: number;
@@ -143,6 +140,7 @@ export function decideRefresh(
       userId: state.userId,
       username: state.username,
       scope,
+      grantedScope: state.grantedScope,
       previousRefreshTokenHash: req.presentedHash,
       accessTokenHash: req.access.hash,
       accessExpiresAt: req.access.expiresAt,
@@ -165,8 +163,9 @@ export type RefreshDecision =
 /**
  * RFC 9700 §4.14 refresh token rotation with reuse detection. A refresh token this grant rotated
  * away from is either a repeat of the latest rotation within `graceSeconds` (concurrent requests,
- * a retry after a lost response) or reuse: then the whole grant is revoked. Everything else is
- * decideRefresh's (which refuses what is neither current nor rotated without revoking anything).
+ * a retry after a lost response) or reuse: then the whole grant is revoked. Everything else (the
+ * current token; a revoked grant, another client's) is decideRefresh's, which refuses without
+ * revoking anything.
  */
 export function decideRefreshAttempt(
   state: GrantState,
@@ -175,11 +174,11 @@ export function decideRefreshAttempt(
   graceSeconds: number,
 ): RefreshDecision {
   const rotated =
+    req.presentedIsGrantRefreshToken &&
     state.exists &&
     !state.revoked &&
     state.clientId === req.clientId &&
-    state.refreshTokenHash !== req.presentedHash &&
-    wasRotated(state.rotatedRefreshTokenHashes, req.presentedHash);
+    state.refreshTokenHash !== req.presentedHash;
   if (!rotated) return { outcome: 'rotate', ...decideRefresh(state, grantId, req) };
   const last = state.lastRotation;
   if (last && last.previousRefreshTokenHash === req.presentedHash && req.now < last.rotatedAt + graceSeconds) {

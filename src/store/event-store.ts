@@ -89,6 +89,11 @@ export interface EventStore {
    * stream is empty.
    */
   readStream(streamId: string, fromRevision?: bigint): Promise<RecordedEvent[]>;
+  /**
+   * Up to `maxCount` events of one stream, newest first, from `fromRevision` (inclusive; by default
+   * its last event) back; an unknown stream is empty.
+   */
+  readStreamBackwards(streamId: string, maxCount: number, fromRevision?: bigint): Promise<RecordedEvent[]>;
   /** Up to `limit` events after `from` (exclusive; null = from the start), in log order. */
   readAll(from: Position | null, limit: number): Promise<RecordedEvent[]>;
   /** Position of the newest event, or null for an empty log. */

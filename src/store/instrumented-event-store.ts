@@ -16,6 +16,7 @@ export function instrumentAppends(store: EventStore, observe: (seconds: number) 
     ...(atomic ? { appendAtomically: (parts) => timed(() => atomic(parts)) } : {}),
     waitDurable: () => store.waitDurable(),
     readStream: (streamId, fromRevision) => store.readStream(streamId, fromRevision),
+    readStreamBackwards: (streamId, maxCount, fromRevision) => store.readStreamBackwards(streamId, maxCount, fromRevision),
     readAll: (from, limit) => store.readAll(from, limit),
     headPosition: () => store.headPosition(),
     subscribeAll: (from) => store.subscribeAll(from),

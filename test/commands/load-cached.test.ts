@@ -16,16 +16,22 @@ const defined = (name: string) => ({
   metadata: { occurredAt: new Date().toISOString() },
 });
 
-/** The store, counting the events each readStream returns. */
+/** The store, counting the events each readStream (and each readStreamBackwards) returns. */
 function counting(store: EventStore) {
   const reads: number[] = [];
+  const backwards: number[] = [];
   const counted: EventStore = Object.create(store);
   counted.readStream = async (streamId, from) => {
     const events = await store.readStream(streamId, from);
     reads.push(events.length);
     return events;
   };
-  return { counted, reads };
+  counted.readStreamBackwards = async (streamId, count, from) => {
+    const events = await store.readStreamBackwards(streamId, count, from);
+    backwards.push(events.length);
+    return events;
+  };
+  return { counted, reads, backwards };
 }
 
 describe('loading an aggregate through the cache', () => {
@@ -57,5 +63,52 @@ describe('loading an aggregate through the cache', () => {
     expect(cache.size).toBe(2);
     expect(cache.get('x')).toBeUndefined();
     expect(cache.get<string[]>('z')?.state).toEqual(['z']);
+  });
+
+  describe('with a state that some events start afresh', () => {
+    // A ScopeDefined named "start-…" starts the state over: nothing before it counts.
+    const evolveFromStart = (state: string[], e: DomainEvent) =>
+      e.type !== 'ScopeDefined' ? state : e.data.name.startsWith('start') ? [e.data.name] : [...state, e.data.name];
+    const startsState = (e: DomainEvent) => e.type === 'ScopeDefined' && e.data.name.startsWith('start');
+
+    it('reads a stream that is not cached back only to the latest such event, and folds what the whole stream gives', async () => {
+      const store = new SqliteEventStore(openDatabase(mkdtempSync(join(tmpdir(), 'oauth2-cache-'))));
+      const names = ['a', 'start-1', ...Array.from({ length: 40 }, (_, i) => `x${i}`), 'start-2', 'b', 'c'];
+      await store.append('long', names.map(defined), 'no_stream');
+      const { counted, reads, backwards } = counting(store);
+
+      const whole = await loadAggregate(store, 'long', evolveFromStart, []);
+      const tail = await loadCachedAggregate(counted, new AggregateCache(), 'long', evolveFromStart, [], startsState);
+      expect(tail).toEqual({ state: ['start-2', 'b', 'c'], revision: BigInt(names.length - 1) });
+      expect(tail.state).toEqual(whole.state);
+      expect(backwards).toEqual([1, 2]);
+      expect(reads).toEqual([]);
+    });
+
+    it('reads back in growing steps to the stream start when no event starts the state', async () => {
+      const store = new SqliteEventStore(openDatabase(mkdtempSync(join(tmpdir(), 'oauth2-cache-'))));
+      const names = Array.from({ length: 30 }, (_, i) => `y${i}`);
+      await store.append('plain', names.map(defined), 'no_stream');
+      const { counted, backwards } = counting(store);
+      const loaded = await loadCachedAggregate(counted, new AggregateCache(), 'plain', evolveFromStart, [], startsState);
+      expect(loaded).toEqual({ state: names, revision: 29n });
+      expect(backwards).toEqual([1, 2, 4, 8, 15]);
+      expect(await loadCachedAggregate(counted, new AggregateCache(), 'none', evolveFromStart, [], startsState)).toEqual({
+        state: [],
+        revision: 'no_stream',
+      });
+    });
+
+    it('reads forward from a cached state as before', async () => {
+      const store = new SqliteEventStore(openDatabase(mkdtempSync(join(tmpdir(), 'oauth2-cache-'))));
+      await store.append('s', ['start-1', 'a'].map(defined), 'no_stream');
+      const { counted, reads, backwards } = counting(store);
+      const cache = new AggregateCache();
+      await loadCachedAggregate(counted, cache, 's', evolveFromStart, [], startsState);
+      await store.append('s', [defined('b')], 1n);
+      expect(await loadCachedAggregate(counted, cache, 's', evolveFromStart, [], startsState)).toEqual({ state: ['start-1', 'a', 'b'], revision: 2n });
+      expect(backwards).toEqual([1, 1]);
+      expect(reads).toEqual([1]);
+    });
   });
 });

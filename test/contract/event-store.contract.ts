@@ -53,6 +53,17 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
       expect(await store.readStream(s('unknown'), 2n)).toEqual([]);
     });
 
+    it('reads a stream backwards, newest first, from its end or a revision, up to a count', async () => {
+      await store.append(s('b'), [ev('A', 1), ev('B', 2), ev('C', 3), ev('D', 4)], 'no_stream');
+      const read = async (count: number, from?: bigint) =>
+        (await store.readStreamBackwards(s('b'), count, from)).map((e) => [e.type, e.revision]);
+      expect(await read(2)).toEqual([['D', 3n], ['C', 2n]]);
+      expect(await read(2, 1n)).toEqual([['B', 1n], ['A', 0n]]);
+      expect(await read(10, 2n)).toEqual([['C', 2n], ['B', 1n], ['A', 0n]]);
+      expect((await store.readStreamBackwards(s('b'), 1))[0]!.data).toEqual({ n: 4 });
+      expect(await store.readStreamBackwards(s('unknown'), 5)).toEqual([]);
+    });
+
     it('honours stream_exists', async () => {
       await expect(store.append(s('b'), [ev('A')], 'stream_exists')).rejects.toBeInstanceOf(
         WrongExpectedRevisionError,

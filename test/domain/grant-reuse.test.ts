@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fold } from '../../src/domain/aggregate.js';
 import { type DomainEvent, type EventData, event, parseEvent } from '../../src/domain/events.js';
-import { decideRefreshAttempt, evolveGrant, type GrantState, initialGrant, type RefreshRequest, rotatedHashes } from '../../src/domain/grant.js';
+import { decideRefreshAttempt, evolveGrant, type GrantState, initialGrant, type RefreshRequest, startsGrantState } from '../../src/domain/grant.js';
 import { tokensProjector } from '../../src/projections/tokens.js';
 import type { RecordedEvent } from '../../src/store/event-store.js';
 import { oauthError } from '../support/oauth-error.js';
@@ -45,6 +45,7 @@ const stateOf = (...events: DomainEvent[]): GrantState => fold(evolveGrant, init
 
 const request = (over: Partial<RefreshRequest> = {}): RefreshRequest => ({
   presentedHash: h('b'),
+  presentedIsGrantRefreshToken: true,
   clientId: 'app',
   scope: undefined,
   now: NOW + 1,
@@ -54,14 +55,13 @@ const request = (over: Partial<RefreshRequest> = {}): RefreshRequest => ({
   ...over,
 });
 
-describe('evolveGrant keeps the rotation history', () => {
-  it('starts with no rotated token and no last rotation', () => {
-    expect(stateOf(issued)).toMatchObject({ rotatedRefreshTokenHashes: null, lastRotation: null });
+describe('evolveGrant keeps the latest rotation', () => {
+  it('starts with no last rotation', () => {
+    expect(stateOf(issued)).toMatchObject({ lastRotation: null });
   });
 
-  it('remembers every rotated-away refresh token, and the latest rotation with its sealed successor', () => {
+  it('keeps the current refresh token and the latest rotation with its sealed successor', () => {
     const s = stateOf(issued, refreshed(), refreshed({ previousRefreshTokenHash: h('d'), refreshTokenHash: h('9'), accessTokenHash: h('8'), successor: { rotatedAt: NOW + 50, sealed: 'v1.second' } }));
-    expect(rotatedHashes(s.rotatedRefreshTokenHashes)).toEqual([h('b'), h('d')]);
     expect(s.refreshTokenHash).toBe(h('9'));
     expect(s.lastRotation).toEqual({
       previousRefreshTokenHash: h('d'),
@@ -74,18 +74,25 @@ describe('evolveGrant keeps the rotation history', () => {
     });
   });
 
-  it('adds a rotation without copying the ones before it: folding a long family costs its length, not its square', () => {
-    const before = stateOf(issued, refreshed());
-    const after = evolveGrant(before, refreshed({ previousRefreshTokenHash: h('d'), refreshTokenHash: h('9') }));
-    expect(after.rotatedRefreshTokenHashes?.older).toBe(before.rotatedRefreshTokenHashes);
-    // The state before is left as it was: cached states stay exact.
-    expect(rotatedHashes(before.rotatedRefreshTokenHashes)).toEqual([h('b')]);
+  it('needs no older event after a rotation that records the granted scope: folded alone, it gives the whole family', () => {
+    const first = refreshed({ grantedScope: 'read write' });
+    const second = refreshed({ grantedScope: 'read write', previousRefreshTokenHash: h('d'), refreshTokenHash: h('9'), accessTokenHash: h('8'), successor: { rotatedAt: NOW + 50, sealed: 'v1.second' } });
+    const revokeAccess = event('TokenRevoked', { grantId: GRANT, clientId: 'app', reason: 'revocation_request', tokenHash: h('8') });
+    expect(stateOf(second)).toEqual(stateOf(issued, first, second));
+    expect(stateOf(second, revokeAccess)).toEqual(stateOf(issued, first, second, revokeAccess));
+    expect([issued, first, second].map(startsGrantState)).toEqual([true, true, true]);
+  });
+
+  it('needs the events before a rotation recorded without the granted scope (before 2026-11-29)', () => {
+    expect(startsGrantState(refreshed())).toBe(false);
+    expect(stateOf(refreshed()).exists).toBe(false);
+    expect(stateOf(issued, refreshed())).toMatchObject({ exists: true, grantedScope: 'read write', refreshTokenHash: h('d') });
   });
 
   it('keeps no last rotation for a TokenRefreshed without a sealed successor (grace off, or older events)', () => {
     const { successor: _, ...data } = (refreshed() as { data: EventData<'TokenRefreshed'> }).data;
     const s = stateOf(issued, event('TokenRefreshed', data));
-    expect(rotatedHashes(s.rotatedRefreshTokenHashes)).toEqual([h('b')]);
+    expect(s.refreshTokenHash).toBe(h('d'));
     expect(s.lastRotation).toBeNull();
   });
 
@@ -177,9 +184,18 @@ describe('decideRefreshAttempt', () => {
     expect(err.description).toMatch(/another client/);
   });
 
-  it('refuses a hash that was never a refresh token of the grant without revoking (e.g. its access token)', () => {
-    const err = oauthError(() => decideRefreshAttempt(stateOf(issued, refreshed()), GRANT, request({ presentedHash: h('a'), now: NOW + 100 }), GRACE));
+  it('refuses a hash that is not a refresh token of the grant without revoking (e.g. its access token)', () => {
+    const req = request({ presentedHash: h('a'), presentedIsGrantRefreshToken: false, now: NOW + 100 });
+    const err = oauthError(() => decideRefreshAttempt(stateOf(issued, refreshed()), GRANT, req, GRACE));
     expect(err.code).toBe('invalid_grant');
+  });
+
+  it('tells reuse of any earlier refresh token of the grant from a state folded from its latest rotation alone', () => {
+    const latest = refreshed({ grantedScope: 'read write', previousRefreshTokenHash: h('d'), refreshTokenHash: h('9'), successor: { rotatedAt: NOW, sealed: 'v1.second' } });
+    // b was rotated away two rotations back: the state has never seen its hash.
+    expect(decideRefreshAttempt(stateOf(latest), GRANT, request({ presentedHash: h('b'), now: NOW + 1 }), GRACE).outcome).toBe('reuse');
+    expect(decideRefreshAttempt(stateOf(latest), GRANT, request({ presentedHash: h('d'), now: NOW + 1 }), GRACE).outcome).toBe('repeat');
+    expect(decideRefreshAttempt(stateOf(latest), GRANT, request({ presentedHash: h('9'), now: NOW + 1 }), GRACE).outcome).toBe('rotate');
   });
 
   it('still rotates the current token after a repeat was answered', () => {

@@ -58,6 +58,7 @@ const stateOf = (...events: DomainEvent[]): GrantState => fold(evolveGrant, init
 
 const request = (over: Partial<RefreshRequest> = {}): RefreshRequest => ({
   presentedHash: h('b'),
+  presentedIsGrantRefreshToken: true,
   clientId: 'app',
   scope: undefined,
   now: NOW + 100,
@@ -88,7 +89,6 @@ describe('evolveGrant', () => {
       refreshTokenHash: h('b'),
       refreshExpiresAt: NOW + 86_400,
       revoked: false,
-      rotatedRefreshTokenHashes: null,
       lastRotation: null,
     });
   });
@@ -133,6 +133,7 @@ describe('decideRefresh', () => {
           userId: 'u-1',
           username: 'alice',
           scope: 'read write',
+          grantedScope: 'read write',
           previousRefreshTokenHash: h('b'),
           accessTokenHash: h('e'),
           accessExpiresAt: NOW + 3700,
@@ -199,11 +200,16 @@ describe('decideRefresh', () => {
   it('narrows the scope when asked, recording the narrowed scope', () => {
     const { events, scope } = decideRefresh(stateOf(issued()), GRANT, request({ scope: 'read' }));
     expect(scope).toBe('read');
-    expect(events[0]).toMatchObject({ data: { scope: 'read' } });
+    expect(events[0]).toMatchObject({ data: { scope: 'read', grantedScope: 'read write' } });
   });
 
   it('may widen back to the original grant after a narrowed refresh', () => {
     const s = stateOf(issued(), refreshed({ scope: 'read' }));
+    expect(decideRefresh(s, GRANT, request({ presentedHash: h('d'), scope: 'read write' })).scope).toBe('read write');
+  });
+
+  it('may widen back to the original grant from a state folded from a narrowed rotation alone', () => {
+    const s = stateOf(refreshed({ scope: 'read', grantedScope: 'read write' }));
     expect(decideRefresh(s, GRANT, request({ presentedHash: h('d'), scope: 'read write' })).scope).toBe('read write');
   });
 

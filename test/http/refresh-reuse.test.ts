@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toNewEvents } from '../../src/commands/context.js';
+import { AggregateCache } from '../../src/commands/aggregate-cache.js';
 import { loadAggregate } from '../../src/commands/load.js';
 import { registerClient } from '../../src/commands/register-client.js';
 import { evolveGrant, initialGrant } from '../../src/domain/grant.js';
@@ -237,6 +238,12 @@ describe('the token family a refresh remembers', () => {
       if (id === stream) reads.push(read.length);
       return read;
     };
+    const { readStreamBackwards } = events;
+    events.readStreamBackwards = async (id, count, from) => {
+      const read = await readStreamBackwards(id, count, from);
+      if (id === stream) reads.push(read.length);
+      return read;
+    };
     try {
       let previous: Tokens = first;
       let current: Tokens = first;
@@ -253,11 +260,110 @@ describe('the token family a refresh remembers', () => {
       expect(s.runtime.ctx.aggregates.get(stream)).toEqual(await folded());
       expect((await refresh(current.refresh_token)).json().error).toBe('invalid_grant');
     } finally {
-      events.readStream = readStream;
+      Object.assign(events, { readStream, readStreamBackwards });
     }
-    // The first load folded the issuance; after that, each load found nothing new to read. (The
+    // The first load folded the issuance (read back to it); after that, each load found nothing new to read. (The
     // repeat then reads the last event for its position, not the family's whole history, and the
     // last request, its family revoked and gone from the read model, reads no stream at all.)
     expect(reads).toEqual([1, 0, 0, 0, 1, 0]);
+  });
+});
+
+describe('a long-lived token family whose state is not cached', () => {
+  /** Forgets every cached family state, as on a fresh start or after eviction. */
+  const forgetFamilies = () => {
+    s.runtime.ctx.aggregates = new AggregateCache();
+  };
+  /** Counts the events the server reads of `stream`, forwards and backwards, while `run` runs. */
+  async function countReads(stream: string, run: () => Promise<void>): Promise<number> {
+    const events = s.runtime.ctx.events;
+    const { readStream, readStreamBackwards } = events;
+    let read = 0;
+    events.readStream = async (id, from) => {
+      const got = await readStream(id, from);
+      if (id === stream) read += got.length;
+      return got;
+    };
+    events.readStreamBackwards = async (id, count, from) => {
+      const got = await readStreamBackwards(id, count, from);
+      if (id === stream) read += got.length;
+      return got;
+    };
+    try {
+      await run();
+    } finally {
+      Object.assign(events, { readStream, readStreamBackwards });
+    }
+    return read;
+  }
+
+  it('is loaded from its latest rotation only, and still tells reuse of an early token', async () => {
+    const tokens: Tokens[] = [await password()];
+    for (let i = 0; i < 30; i++) tokens.push((await refresh(tokens.at(-1)!.refresh_token)).json());
+    const stream = `grant-${await grantIdOf(tokens[0]!.access_token)}`;
+    expect(await grantEvents(stream.slice('grant-'.length))).toHaveLength(31);
+
+    forgetFamilies();
+    const read = await countReads(stream, async () => {
+      const res = await refresh(tokens.at(-1)!.refresh_token);
+      expect(res.statusCode).toBe(200);
+      tokens.push(res.json());
+    });
+    expect(read).toBe(1);
+
+    // The third token of the family, rotated away long ago: its hash is in no state read since.
+    forgetFamilies();
+    const restore = clockAhead(11);
+    try {
+      expect((await refresh(tokens[2]!.refresh_token)).json().error).toBe('invalid_grant');
+    } finally {
+      restore();
+    }
+    expect(await me(tokens.at(-1)!.access_token)).toBe(401);
+    expect((await refresh(tokens.at(-1)!.refresh_token)).json().error).toBe('invalid_grant');
+  });
+
+  it('is read back to its issuance when its rotations predate grantedScope in TokenRefreshed', async () => {
+    const first = await password();
+    const issued = (await s.runtime.reads.getToken(tokenDigest(first.access_token)))!;
+    const stream = `grant-${issued.grantId}`;
+    // Rotations as an earlier version recorded them: without grantedScope.
+    const refreshTokens = [first.refresh_token];
+    for (let i = 0; i < 12; i++) {
+      const next = randomToken();
+      const rotation = event('TokenRefreshed', {
+        grantId: issued.grantId,
+        clientId: 'testclient',
+        userId: issued.userId,
+        username: issued.username,
+        scope: first.scope,
+        previousRefreshTokenHash: tokenDigest(refreshTokens.at(-1)!),
+        accessTokenHash: tokenDigest(randomToken()),
+        accessExpiresAt: realNow() + 3600,
+        refreshTokenHash: tokenDigest(next),
+        refreshExpiresAt: realNow() + 86_400,
+      });
+      await s.runtime.ctx.events.append(stream, toNewEvents([rotation], {}), BigInt(i));
+      refreshTokens.push(next);
+    }
+
+    forgetFamilies();
+    let current: Tokens | undefined;
+    const read = await countReads(stream, async () => {
+      const res = await refresh(refreshTokens.at(-1)!);
+      expect(res.statusCode).toBe(200);
+      current = res.json();
+    });
+    // Back to the TokenIssued: all thirteen events.
+    expect(read).toBe(13);
+
+    forgetFamilies();
+    const restore = clockAhead(11);
+    try {
+      expect((await refresh(refreshTokens[1]!)).json().error).toBe('invalid_grant');
+    } finally {
+      restore();
+    }
+    expect((await refresh(current!.refresh_token)).json().error).toBe('invalid_grant');
   });
 });

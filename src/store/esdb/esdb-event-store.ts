@@ -75,6 +75,20 @@ export class EsdbEventStore implements EventStore {
     return out;
   }
 
+  async readStreamBackwards(streamId: string, maxCount: number, fromRevision?: bigint): Promise<RecordedEvent[]> {
+    const out: RecordedEvent[] = [];
+    try {
+      const options = { direction: BACKWARDS, fromRevision: fromRevision ?? END, maxCount } as const;
+      for await (const resolved of this.client.readStream(streamId, options)) {
+        if (resolved.event) out.push(toRecordedEvent(resolved.event));
+      }
+    } catch (err) {
+      if (isStreamNotFound(err)) return [];
+      throw err;
+    }
+    return out;
+  }
+
   async readAll(from: Position | null, limit: number): Promise<RecordedEvent[]> {
     const out: RecordedEvent[] = [];
     // ESDB reads $all from a position inclusively; the port's `from` is exclusive.

@@ -68,6 +68,9 @@ export class SqliteEventStore implements EventStore {
     this.appended.setMaxListeners(0);
     this.stmts = {
       stream: db.prepare<[string, number], EventRow>('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision'),
+      streamBackwards: db.prepare<[string, number, number], EventRow>(
+        'SELECT * FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?',
+      ),
       all: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
       head: db.prepare<[], { p: number | null }>('SELECT max(position) AS p FROM events'),
     };
@@ -211,6 +214,11 @@ export class SqliteEventStore implements EventStore {
 
   async readStream(streamId: string, fromRevision = 0n): Promise<RecordedEvent[]> {
     return this.stmts.stream.all(streamId, Number(fromRevision)).map(toRecorded);
+  }
+
+  async readStreamBackwards(streamId: string, maxCount: number, fromRevision?: bigint): Promise<RecordedEvent[]> {
+    const from = fromRevision === undefined ? Number.MAX_SAFE_INTEGER : Number(fromRevision);
+    return this.stmts.streamBackwards.all(streamId, from, maxCount).map(toRecorded);
   }
 
   async readAll(from: Position | null, limit: number): Promise<RecordedEvent[]> {
