@@ -1,4 +1,4 @@
-import { BACKWARDS, END, EventStoreDBClient, type ReadPosition } from '@eventstore/db-client';
+import { BACKWARDS, END, EventStoreDBClient, type ReadPosition, type ReadStreamOptions } from '@eventstore/db-client';
 import {
   comparePositions,
   type AppendResult,
@@ -61,24 +61,18 @@ export class EsdbEventStore implements EventStore {
   /** EventStoreDB acknowledges and serves only durable writes. */
   async waitDurable(): Promise<void> {}
 
-  async readStream(streamId: string, fromRevision = 0n): Promise<RecordedEvent[]> {
-    const out: RecordedEvent[] = [];
-    try {
-      const options = fromRevision > 0n ? { fromRevision } : {};
-      for await (const resolved of this.client.readStream(streamId, options)) {
-        if (resolved.event) out.push(toRecordedEvent(resolved.event));
-      }
-    } catch (err) {
-      if (isStreamNotFound(err)) return [];
-      throw err;
-    }
-    return out;
+  readStream(streamId: string, fromRevision = 0n): Promise<RecordedEvent[]> {
+    return this.readStreamWith(streamId, fromRevision > 0n ? { fromRevision } : {});
   }
 
-  async readStreamBackwards(streamId: string, maxCount: number, fromRevision?: bigint): Promise<RecordedEvent[]> {
+  readStreamBackwards(streamId: string, maxCount: number, fromRevision?: bigint): Promise<RecordedEvent[]> {
+    return this.readStreamWith(streamId, { direction: BACKWARDS, fromRevision: fromRevision ?? END, maxCount });
+  }
+
+  /** One stream's events as the client's read gives them; an unknown stream is empty. */
+  private async readStreamWith(streamId: string, options: ReadStreamOptions): Promise<RecordedEvent[]> {
     const out: RecordedEvent[] = [];
     try {
-      const options = { direction: BACKWARDS, fromRevision: fromRevision ?? END, maxCount } as const;
       for await (const resolved of this.client.readStream(streamId, options)) {
         if (resolved.event) out.push(toRecordedEvent(resolved.event));
       }
