@@ -164,8 +164,8 @@ export type RefreshDecision =
  * RFC 9700 §4.14 refresh token rotation with reuse detection. A refresh token this grant rotated
  * away from is either a repeat of the latest rotation within `graceSeconds` (concurrent requests,
  * a retry after a lost response) or reuse: then the whole grant is revoked. Everything else (the
- * current token; a revoked grant, another client's) is decideRefresh's, which refuses without
- * revoking anything.
+ * current token; a token that is not a refresh token of this grant; a revoked grant; another
+ * client) is decideRefresh's, which refuses without revoking anything.
  */
 export function decideRefreshAttempt(
   state: GrantState,
