@@ -343,7 +343,9 @@ describe('a long-lived token family whose state is not cached', () => {
         refreshTokenHash: tokenDigest(next),
         refreshExpiresAt: realNow() + 86_400,
       });
-      await s.runtime.ctx.events.append(stream, toNewEvents([rotation], {}), BigInt(i));
+      const { position } = await s.runtime.ctx.events.append(stream, toNewEvents([rotation], {}), BigInt(i));
+      // Projected before a request presents the new token (at once inline; MongoDB read models lag).
+      await s.runtime.ctx.waitForProjection(position);
       refreshTokens.push(next);
     }
 
