@@ -3,8 +3,7 @@
 // start) folds the whole stream. Timed for a family of `rotations` against one of a single rotation.
 import { postForm, prime, refreshTokens, signIn, TESTCLIENT } from './pools.mjs';
 import { startOurs } from './processes.mjs';
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+import { median } from './report.mjs';
 
 async function refresh(base, token) {
   const started = performance.now();

@@ -3,6 +3,13 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
 import { loadClientLabel } from './measure.mjs';
 
+/** The middle of `xs` (the mean of the two middle ones for an even count): what the tables report. */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
 /** The label of the rows of our server with one worker, when the others run several. */
 export const SINGLE = 'ours, 1 worker';
 

@@ -10,7 +10,7 @@ import { familyRefreshTimes } from './family.mjs';
 import { errorCount, loadClientLabel, measure } from './measure.mjs';
 import { freshStore } from './ours.mjs';
 import { childEnv, oauth2, startOurs } from './processes.mjs';
-import { header, markdownTable } from './report.mjs';
+import { header, markdownTable, median } from './report.mjs';
 import { prime } from './pools.mjs';
 import { OURS } from './scenarios.mjs';
 
@@ -20,11 +20,6 @@ const SMALL = 1000;
 /** Rotations of the long-lived family: about three months of hourly refreshes. */
 const ROTATIONS = 2000;
 const num = (n) => Math.round(n).toLocaleString('en-US');
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 const status = (ok) => (ok ? 'met' : '**not met**');
 
 /** A fresh store with `n` live tokens appended through the store API; the server not yet started. */

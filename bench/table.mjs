@@ -2,7 +2,7 @@
 // (each round runs every scenario once, so all see the same machine state), then the rounds on
 // MongoDB read models; medians of rounds. Each run starts on a quiet machine (quiet.mjs).
 import { errorCount, measure } from './measure.mjs';
-import { SINGLE } from './report.mjs';
+import { median, SINGLE } from './report.mjs';
 import { freshStore } from './ours.mjs';
 import { prime, signIn } from './pools.mjs';
 import { waitForQuiet } from './quiet.mjs';
@@ -10,11 +10,6 @@ import { startHello, startOidc, startOurs } from './processes.mjs';
 import { OURS, PEERS } from './scenarios.mjs';
 
 const log = (line) => process.stderr.write(`${line}\n`);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 
 /** Pool size for a run of `seconds` at about `rate` req/s, with headroom `margin`. */
 const poolSize = (rate, seconds, margin) => Math.ceil(rate * seconds * margin) + 64;
