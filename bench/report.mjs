@@ -75,10 +75,7 @@ function targetTable(rows, target) {
   const ratio = (a, b) => {
     if (!a || !b) return NaN;
     const perRound = a.perRound.map((x, i) => x / b.perRound[i]).filter((x) => Number.isFinite(x));
-    if (perRound.length === 0) return NaN;
-    const s = perRound.sort((x, y) => x - y);
-    const mid = Math.floor(s.length / 2);
-    return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+    return perRound.length === 0 ? NaN : median(perRound);
   };
   const checks = [
     ['client_credentials ≥ 2× oidc-provider', ratio(ours('client_credentials'), get('oidc-provider', 'oidc_client_credentials')), 2, '×'],
