@@ -5,6 +5,7 @@ import { loadAggregate } from '../../src/commands/load.js';
 import { registerClient } from '../../src/commands/register-client.js';
 import { evolveGrant, initialGrant } from '../../src/domain/grant.js';
 import { event } from '../../src/domain/events.js';
+import type { EventStore, RecordedEvent } from '../../src/store/event-store.js';
 import { seal } from '../../src/security/seal.js';
 import { randomToken, tokenDigest } from '../../src/security/tokens.js';
 import { startTestServer, type TestServer } from '../support/app.js';
@@ -41,6 +42,29 @@ function clockAhead(seconds: number): () => void {
     s.runtime.ctx.now = realNow;
   };
 }
+
+/**
+ * The events each of the server's reads of `stream` (forwards and backwards) returns while `run`
+ * runs, in order. `run` gets the store unwatched, to fold the log without being counted.
+ */
+async function readsOf(stream: string, run: (unwatched: EventStore) => Promise<void>): Promise<number[]> {
+  const events = s.runtime.ctx.events;
+  const { readStream, readStreamBackwards } = events;
+  const reads: number[] = [];
+  const counted = (got: RecordedEvent[], id: string) => {
+    if (id === stream) reads.push(got.length);
+    return got;
+  };
+  events.readStream = async (id, from) => counted(await readStream(id, from), id);
+  events.readStreamBackwards = async (id, count, from) => counted(await readStreamBackwards(id, count, from), id);
+  try {
+    await run({ ...events, readStream, readStreamBackwards });
+  } finally {
+    Object.assign(events, { readStream, readStreamBackwards });
+  }
+  return reads;
+}
+const total = (reads: number[]) => reads.reduce((a, b) => a + b, 0);
 
 describe('reuse of a rotated refresh token (after the grace window)', () => {
   it('revokes the whole grant, records RefreshTokenReuseDetected then TokenRevoked, answers invalid_grant', async () => {
@@ -226,25 +250,11 @@ describe('the token family a refresh remembers', () => {
     const grantId = await grantIdOf(first.access_token);
     const stream = `grant-${grantId}`;
     // Counts the events each read of this family's stream gives back to the server.
-    const events = s.runtime.ctx.events;
-    const readStream = events.readStream;
-    const folded = async () => {
-      const { state, revision } = await loadAggregate({ ...events, readStream }, stream, evolveGrant, initialGrant);
-      return { state, revision };
-    };
-    const reads: number[] = [];
-    events.readStream = async (id, from) => {
-      const read = await readStream(id, from);
-      if (id === stream) reads.push(read.length);
-      return read;
-    };
-    const { readStreamBackwards } = events;
-    events.readStreamBackwards = async (id, count, from) => {
-      const read = await readStreamBackwards(id, count, from);
-      if (id === stream) reads.push(read.length);
-      return read;
-    };
-    try {
+    const reads = await readsOf(stream, async (log) => {
+      const folded = async () => {
+        const { state, revision } = await loadAggregate(log, stream, evolveGrant, initialGrant);
+        return { state, revision };
+      };
       let previous: Tokens = first;
       let current: Tokens = first;
       for (let i = 0; i < 3; i++) {
@@ -259,12 +269,11 @@ describe('the token family a refresh remembers', () => {
       expect((await refresh(first.refresh_token)).json().error).toBe('invalid_grant');
       expect(s.runtime.ctx.aggregates.get(stream)).toEqual(await folded());
       expect((await refresh(current.refresh_token)).json().error).toBe('invalid_grant');
-    } finally {
-      Object.assign(events, { readStream, readStreamBackwards });
-    }
-    // The first load folded the issuance (read back to it); after that, each load found nothing new to read. (The
-    // repeat then reads the last event for its position, not the family's whole history, and the
-    // last request, its family revoked and gone from the read model, reads no stream at all.)
+    });
+    // The first load folded the issuance (read back to it); after that, each load found nothing
+    // new to read. (The repeat then reads the last event for its position, not the family's whole
+    // history, and the last request, its family revoked and gone from the read model, reads no
+    // stream at all.)
     expect(reads).toEqual([1, 0, 0, 0, 1, 0]);
   });
 });
@@ -274,29 +283,6 @@ describe('a long-lived token family whose state is not cached', () => {
   const forgetFamilies = () => {
     s.runtime.ctx.aggregates = new AggregateCache();
   };
-  /** Counts the events the server reads of `stream`, forwards and backwards, while `run` runs. */
-  async function countReads(stream: string, run: () => Promise<void>): Promise<number> {
-    const events = s.runtime.ctx.events;
-    const { readStream, readStreamBackwards } = events;
-    let read = 0;
-    events.readStream = async (id, from) => {
-      const got = await readStream(id, from);
-      if (id === stream) read += got.length;
-      return got;
-    };
-    events.readStreamBackwards = async (id, count, from) => {
-      const got = await readStreamBackwards(id, count, from);
-      if (id === stream) read += got.length;
-      return got;
-    };
-    try {
-      await run();
-    } finally {
-      Object.assign(events, { readStream, readStreamBackwards });
-    }
-    return read;
-  }
-
   it('is loaded from its latest rotation only, and still tells reuse of an early token', async () => {
     const tokens: Tokens[] = [await password()];
     for (let i = 0; i < 30; i++) tokens.push((await refresh(tokens.at(-1)!.refresh_token)).json());
@@ -304,12 +290,12 @@ describe('a long-lived token family whose state is not cached', () => {
     expect(await grantEvents(stream.slice('grant-'.length))).toHaveLength(31);
 
     forgetFamilies();
-    const read = await countReads(stream, async () => {
+    const reads = await readsOf(stream, async () => {
       const res = await refresh(tokens.at(-1)!.refresh_token);
       expect(res.statusCode).toBe(200);
       tokens.push(res.json());
     });
-    expect(read).toBe(1);
+    expect(total(reads)).toBe(1);
 
     // The third token of the family, rotated away long ago: its hash is in no state read since.
     forgetFamilies();
@@ -351,13 +337,13 @@ describe('a long-lived token family whose state is not cached', () => {
 
     forgetFamilies();
     let current: Tokens | undefined;
-    const read = await countReads(stream, async () => {
+    const reads = await readsOf(stream, async () => {
       const res = await refresh(refreshTokens.at(-1)!);
       expect(res.statusCode).toBe(200);
       current = res.json();
     });
     // Back to the TokenIssued: all thirteen events.
-    expect(read).toBe(13);
+    expect(total(reads)).toBe(13);
 
     forgetFamilies();
     const restore = clockAhead(11);
