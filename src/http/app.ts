@@ -2,6 +2,7 @@ import csrfProtection from '@fastify/csrf-protection';
 import secureSession from '@fastify/secure-session';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { Peers } from '../cluster/worker-peers.js';
 import type { Runtime } from '../composition.js';
@@ -9,6 +10,7 @@ import { OAuthError } from '../domain/errors.js';
 import { sendOAuthError, toOAuthError } from './errors.js';
 import { parseForm } from './form.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
+import { RequestLines } from './request-lines.js';
 import { auditRoutes } from './routes/audit.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { errorPage } from './routes/authorize-request.js';
@@ -46,7 +48,9 @@ export function buildApp(runtime: Runtime, logger?: FastifyBaseLogger, peers?: P
   const { config, ctx, reads } = runtime;
   const https = config.ISSUER.startsWith('https:');
   const app = Fastify({
-    ...(logger ? { loggerInstance: logger, childLoggerFactory: lazyChildLogger } : { logger: false }),
+    ...(logger
+      ? { loggerInstance: logger, childLoggerFactory: lazyChildLogger, logController: new RequestLines(logger as Logger) }
+      : { logger: false }),
     bodyLimit: 16 * 1024,
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },

@@ -23,6 +23,10 @@ async function loggingServer(level: string) {
   app.get('/broken', async () => {
     throw new Error('a bug');
   });
+  app.post('/logs-a-form', async (req) => {
+    req.log.info({ form: req.body }, 'a form');
+    return {};
+  });
   await app.ready();
   opened.push({ app, runtime });
   return { app, lines };
@@ -37,13 +41,48 @@ afterEach(async () => {
 });
 
 describe('request logs', () => {
-  it('at info, logs each request and its completion with the request id the response names', async () => {
+  it('at info, logs one line per request, with the request id the response names', async () => {
     const { app, lines } = await loggingServer('info');
-    const res = await app.inject({ url: '/.well-known/oauth-authorization-server' });
+    const res = await app.inject({ url: '/.well-known/oauth-authorization-server?x=1' });
     const id = res.headers['x-request-id'];
     expect(id).toBeTruthy();
-    const mine = lines.filter((l) => l.reqId === id).map((l) => l.msg);
-    expect(mine).toEqual(['incoming request', 'request completed']);
+    const mine = lines.filter((l) => l.reqId === id);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({
+      level: 30,
+      msg: 'request completed',
+      req: { method: 'GET', url: '/.well-known/oauth-authorization-server?x=1', remoteAddress: '127.0.0.1' },
+      res: { statusCode: 200 },
+    });
+    expect(mine[0]!.responseTime).toBeTypeOf('number');
+  });
+
+  it('at debug, also logs the request as it comes in', async () => {
+    const { app, lines } = await loggingServer('debug');
+    const res = await app.inject({ method: 'POST', url: '/api/v1/tokens/', payload: 'grant_type=client_credentials', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const mine = lines.filter((l) => l.reqId === res.headers['x-request-id']);
+    expect(mine.map((l) => [l.level, l.msg])).toEqual([
+      [20, 'incoming request'],
+      [30, 'request completed'],
+    ]);
+    expect(mine[0]).toMatchObject({ req: { method: 'POST', url: '/api/v1/tokens/', host: 'localhost:80', remoteAddress: '127.0.0.1' } });
+    expect(mine[1]).toMatchObject({ res: { statusCode: 401 } });
+  });
+
+  it('writes no header or body into the request lines, and still redacts what a handler logs', async () => {
+    const { app, lines } = await loggingServer('info');
+    const res = await app.inject({
+      method: 'POST',
+      url: '/logs-a-form',
+      headers: { authorization: 'Basic dGVzdGNsaWVudDp0ZXN0cGFzc3dvcmQ=', cookie: 'session=s3cret' },
+      payload: { password: 'hunter2', client_secret: 'sekrit' },
+    });
+    expect(res.statusCode).toBe(200);
+    const mine = lines.filter((l) => l.reqId === res.headers['x-request-id']);
+    expect(mine.map((l) => l.msg)).toEqual(['a form', 'request completed']);
+    const text = JSON.stringify(mine);
+    for (const secret of ['dGVzdGNsaWVudDp0ZXN0cGFzc3dvcmQ=', 's3cret', 'hunter2', 'sekrit']) expect(text).not.toContain(secret);
+    expect(mine[0]!.form).toEqual({ password: '[redacted]', client_secret: '[redacted]' });
   });
 
   it('at warn, logs nothing for a request that went well, and a failure with its request id', async () => {
