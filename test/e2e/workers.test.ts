@@ -120,6 +120,9 @@ describe('WORKERS=2: one server, two HTTP worker processes', () => {
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await post(server, '/api/v1/tokens/', 'grant_type=client_credentials')).status);
     expect(statuses).toEqual([429, 429, 429, 429]);
+    // The server writes its lines within 100 ms (src/cli/logger.ts).
+    const written = Date.now() + 2_000;
+    while (byReplacement() === before && Date.now() < written) await new Promise((r) => setTimeout(r, 50));
     expect(byReplacement()).toBeGreaterThan(before);
   });
 
