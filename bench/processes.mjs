@@ -1,7 +1,9 @@
 // Child processes for the benchmark: our server (from dist), the baselines, the CLI; and their RSS.
 import { execFile, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -35,27 +37,49 @@ export async function oauth2(args, env) {
   }
 }
 
-/** Starts `node [nodeArgs] script [args]` and waits until GET `readyPath` answers 200. */
+/** The last `bytes` of a file. */
+function tail(file, bytes) {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, bytes);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    return buffer.toString();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Starts `node [nodeArgs] script [args]` and waits until GET `readyPath` answers 200. Its output
+ * goes to a file, not a pipe: servers that log each request would otherwise cost this process
+ * (on the machine being measured) a read per batch of lines.
+ */
 async function startProcess({ name, script, args = [], nodeArgs = [], env, port, readyPath, timeoutMs = 120_000 }) {
   const spawnedAt = performance.now();
+  const logDir = mkdtempSync(join(tmpdir(), 'oauth2-bench-log-'));
+  const logFile = join(logDir, 'output.log');
+  const fd = openSync(logFile, 'w');
   const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     env: childEnv({ ...env, PORT: String(port), HOST: '127.0.0.1' }),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', fd, fd],
   });
-  let output = '';
-  const keep = (d) => {
-    output += d.toString();
-    if (output.length > 200_000) output = output.slice(-100_000);
+  closeSync(fd);
+  const output = (bytes = 100_000) => tail(logFile, bytes);
+  const removeLog = () => rmSync(logDir, { recursive: true, force: true });
+  const fail = (why) => {
+    const text = output();
+    removeLog();
+    return new Error(`${name} ${why}:\n${text}`);
   };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited:\n${output}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw fail('exited');
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${name} did not answer ${readyPath} within ${timeoutMs / 1000} s:\n${output}`);
+      throw fail(`did not answer ${readyPath} within ${timeoutMs / 1000} s`);
     }
     try {
       if ((await fetch(url + readyPath)).ok) break;
@@ -68,23 +92,26 @@ async function startProcess({ name, script, args = [], nodeArgs = [], env, port,
   let stopping = false;
   child.once('exit', (code, signal) => {
     if (stopping) return;
-    process.stderr.write(`\n${name} (pid ${child.pid}) exited unexpectedly (${signal ?? `code ${code}`}); its last output:\n${output.slice(-4000)}\n`);
+    process.stderr.write(`\n${name} (pid ${child.pid}) exited unexpectedly (${signal ?? `code ${code}`}); its last output:\n${output(4000)}\n`);
   });
   return {
     name,
     url,
     pid: child.pid,
     startSeconds,
-    output: () => output,
     rssMB: () => rssMB(child.pid),
     alive: () => child.exitCode === null && child.signalCode === null,
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
         stopping = true;
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) {
+          removeLog();
+          return resolve();
+        }
         const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
         child.once('exit', () => {
           clearTimeout(force);
+          removeLog();
           resolve();
         });
         child.kill(signal);
@@ -92,23 +119,33 @@ async function startProcess({ name, script, args = [], nodeArgs = [], env, port,
   };
 }
 
-/** Our server, `oauth2 serve` from dist. `env` carries DATA_DIR (and MONGODB_URL for the Mongo table). */
-export async function startOurs(env, { nodeArgs = [], timeoutMs } = {}) {
+/**
+ * Our server, `oauth2 serve` from dist. `env` carries DATA_DIR (and MONGODB_URL for the Mongo
+ * table). `logLevel` null leaves LOG_LEVEL at the server's default (info: a line per request and
+ * its completion), as the table runs it beside a hello-world that logs each request too.
+ */
+export async function startOurs(env, { nodeArgs = [], timeoutMs, logLevel = 'warn' } = {}) {
   return startProcess({
     name: 'oauth2 serve',
     script: CLI,
     args: ['serve'],
     nodeArgs,
-    env: { LOG_LEVEL: 'warn', ...env },
+    env: { ...(logLevel === null ? {} : { LOG_LEVEL: logLevel }), ...env },
     port: await freePort(),
     readyPath: '/healthz',
     timeoutMs,
   });
 }
 
-/** The fastify hello-world form POST baseline. */
-export async function startHello() {
-  return startProcess({ name: 'hello-world', script: here('./hello-server.mjs'), port: await freePort(), readyPath: '/' });
+/** The fastify hello-world form POST baseline; `logger` false runs it silent (the reference row). */
+export async function startHello({ logger = true } = {}) {
+  return startProcess({
+    name: logger ? 'hello-world' : 'hello-world, logger off',
+    script: here('./hello-server.mjs'),
+    env: logger ? {} : { HELLO_LOGGER: 'off' },
+    port: await freePort(),
+    readyPath: '/',
+  });
 }
 
 /** panva's oidc-provider, in-memory adapter. */

@@ -103,7 +103,7 @@ export async function runProfile({ duration, warmup, scenario: key, mongoUrl }) 
   if (!scenario) throw new Error(`unknown scenario ${key}; one of ${OURS.map((s) => s.key).join(', ')}`);
   const dir = mkdtempSync(join(tmpdir(), 'oauth2-bench-profile-'));
   const store = await freshStore({ mongoUrl });
-  const proc = await startOurs(store.env, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+  const proc = await startOurs(store.env, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`], logLevel: null });
   try {
     await prime(proc.url);
     const target = { name: 'ours', url: proc.url, session: await signIn(proc.url), stock: { access: [], refresh: [] } };

@@ -12,6 +12,8 @@ export function median(xs) {
 
 /** The label of the rows of our server with one worker, when the others run several. */
 export const SINGLE = 'ours, 1 worker';
+/** The hello-world run without its logger: a reference row, not the issue's baseline (decision 0013). */
+export const HELLO_SILENT = 'hello-world, logger off';
 
 export function machine() {
   let model = cpus()[0]?.model ?? 'unknown CPU';
@@ -51,9 +53,10 @@ export function markdownTable(head, body) {
 /** One table: our scenarios on one target, then the peers; a row with errors is flagged. */
 function scenarioTable(rows, target) {
   const mine = rows.filter((r) => r.target === target);
-  const peers = rows.filter((r) => r.target === 'oidc-provider' || r.target === 'hello-world' || r.target === SINGLE);
+  const peers = rows.filter((r) => ['oidc-provider', 'hello-world', HELLO_SILENT, SINGLE].includes(r.target));
+  const suffix = { [SINGLE]: ', 1 worker', [HELLO_SILENT]: ', logger off' };
   const body = [...mine, ...peers].map((r) => [
-    r.target === SINGLE ? `${r.label}, 1 worker` : r.label,
+    r.label + (suffix[r.target] ?? ''),
     fmt(r.rps),
     ms(r.p50),
     ms(r.p99),
@@ -89,6 +92,9 @@ function targetTable(rows, target) {
     unit === '×' ? `${fmt(value, 2)}×` : `${fmt(value * 100)}%`,
     Number.isNaN(value) ? 'not measured' : value >= need ? 'met' : '**not met**',
   ]);
+  // Not a target: the hello-world without its logger, while ours still logs each request.
+  const silent = ratio(ours('client_credentials'), get(HELLO_SILENT, 'hello'));
+  if (!Number.isNaN(silent)) checks.splice(2, 0, ['(reference) client_credentials / hello-world with its logger off', `${fmt(silent * 100)}%`, '–']);
   for (const key of ['client_credentials', 'refresh', 'code', 'introspection']) {
     const r = ours(key);
     checks.push([`p99 ${key} ≤ 20 ms`, r ? `${ms(r.p99)} ms` : '–', !r ? 'not measured' : r.p99 <= 20 ? 'met' : '**not met**']);
@@ -110,7 +116,8 @@ export function mainReport({ rows, targets, rss, unquiet = [] }, { command, dura
         `each run started once the machine was at least 85% idle over 0.3 s (waiting up to 20 s)` +
         `${unquiet.length ? `, except ${unquiet.length}: ${unquiet.slice(0, 5).join(', ')}${unquiet.length > 5 ? ', …' : ''}` : ''}; ` +
         `every server on 127.0.0.1 on the same machine; ` +
-        `our server with WORKERS=${workers}${workers > 1 ? ` (rows marked "1 worker": WORKERS=1, on a store of its own; on MongoDB read models: WORKERS=1)` : ''}, the peers in one process each`,
+        `our server with WORKERS=${workers}${workers > 1 ? ` (rows marked "1 worker": WORKERS=1, on a store of its own; on MongoDB read models: WORKERS=1)` : ''}, the peers in one process each; ` +
+        `our server and the hello-world log each request (our default level, fastify's \`logger: true\`), and the hello-world runs once more with its logger off, for reference (decision 0013); output to files`,
     ),
   ];
   for (const target of targets) {

@@ -2,7 +2,7 @@
 // (each round runs every scenario once, so all see the same machine state), then the rounds on
 // MongoDB read models; medians of rounds. Each run starts on a quiet machine (quiet.mjs).
 import { errorCount, measure } from './measure.mjs';
-import { median, SINGLE } from './report.mjs';
+import { HELLO_SILENT, median, SINGLE } from './report.mjs';
 import { freshStore } from './ours.mjs';
 import { prime, signIn } from './pools.mjs';
 import { waitForQuiet } from './quiet.mjs';
@@ -26,6 +26,7 @@ function roundOrder(ours, single, peers) {
     ...alone('client_credentials'),
     peer('oidc_client_credentials', peers.oidc),
     peer('hello', peers.hello),
+    peer('hello', peers.helloSilent),
     mine('introspection'),
     ...alone('introspection'),
     peer('oidc_introspection', peers.oidc),
@@ -57,7 +58,8 @@ export async function runTable({ duration, rounds, warmup, mongoUrl, workers }) 
   if (singleStore) stores.push(singleStore);
   const started = [];
   const target = async (name, store, WORKERS) => {
-    const proc = await startOurs({ ...store.env, WORKERS: String(WORKERS) });
+    // At the server's default log level, as the hello-world logs each request too (decision 0013).
+    const proc = await startOurs({ ...store.env, WORKERS: String(WORKERS) }, { logLevel: null });
     started.push(proc);
     await prime(proc.url);
     return { name, proc, url: proc.url, session: await signIn(proc.url), stock: { access: [], refresh: [] } };
@@ -70,9 +72,15 @@ export async function runTable({ duration, rounds, warmup, mongoUrl, workers }) 
     const single = singleStore ? await target(SINGLE, singleStore, 1) : null;
     const hello = await startHello();
     started.push(hello);
+    const helloSilent = await startHello({ logger: false });
+    started.push(helloSilent);
     const oidc = await startOidc();
     started.push(oidc);
-    const peers = { hello: { name: 'hello-world', url: hello.url }, oidc: { name: 'oidc-provider', url: oidc.url } };
+    const peers = {
+      hello: { name: 'hello-world', url: hello.url },
+      helloSilent: { name: HELLO_SILENT, url: helloSilent.url },
+      oidc: { name: 'oidc-provider', url: oidc.url },
+    };
     const phases = [roundOrder(ours[0], single, peers), ...(ours[1] ? [mongoOrder(ours[1])] : [])];
 
     // A pooled scenario's pool is sized from its rate in an earlier round, else from its warm-up
@@ -154,6 +162,7 @@ export async function runTable({ duration, rounds, warmup, mongoUrl, workers }) 
       ...Object.fromEntries([...ours, ...(single ? [single] : [])].map((t) => [t.name, t.proc.rssMB()])),
       'oidc-provider': oidc.rssMB(),
       'hello-world': hello.rssMB(),
+      [HELLO_SILENT]: helloSilent.rssMB(),
     };
     return { rows, targets: ours.map((t) => t.name), rss, unquiet };
   } finally {
