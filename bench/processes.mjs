@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { HELLO_SILENT } from './report.mjs';
 
 export const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
@@ -121,8 +122,8 @@ async function startProcess({ name, script, args = [], nodeArgs = [], env, port,
 
 /**
  * Our server, `oauth2 serve` from dist. `env` carries DATA_DIR (and MONGODB_URL for the Mongo
- * table). `logLevel` null leaves LOG_LEVEL at the server's default (info: a line per request and
- * its completion), as the table runs it beside a hello-world that logs each request too.
+ * table). `logLevel` null leaves LOG_LEVEL at the server's default (info: a line per request), as
+ * the table runs it beside a hello-world that logs each request too.
  */
 export async function startOurs(env, { nodeArgs = [], timeoutMs, logLevel = 'warn' } = {}) {
   return startProcess({
@@ -140,7 +141,7 @@ export async function startOurs(env, { nodeArgs = [], timeoutMs, logLevel = 'war
 /** The fastify hello-world form POST baseline; `logger` false runs it silent (the reference row). */
 export async function startHello({ logger = true } = {}) {
   return startProcess({
-    name: logger ? 'hello-world' : 'hello-world, logger off',
+    name: logger ? 'hello-world' : HELLO_SILENT,
     script: here('./hello-server.mjs'),
     env: logger ? {} : { HELLO_LOGGER: 'off' },
     port: await freePort(),

@@ -7,7 +7,8 @@ type LogFn = (...args: unknown[]) => void;
 /**
  * A request's logger that becomes pino's child (bound to the request id) only when a line is
  * logged at an enabled level. Fastify makes one per request, and pino's child() with redaction
- * cost about 3% of an introspection; most requests log nothing (request logging is at info).
+ * cost about 3% of an introspection; most requests log nothing through it (their request line
+ * goes through RequestLines' logger).
  */
 class LazyChildLogger {
   private real: Logger | undefined;
