@@ -8,10 +8,19 @@ import type { Logger } from 'pino';
  *   that never completes.
  * - written through a child of the server's logger that does not redact. Their fields are fixed
  *   (method, URL, host, client address, status, time), never a header or a body, so redaction has
- *   nothing to find in them; and redacting them (wildcard paths, on every line) cost about 10% of
- *   a client_credentials request's CPU at info. Every other line, errors included, still goes
- *   through the redacting logger (REDACT).
+ *   nothing to find in them but a credential in the URL's query, which loggableUrl hides; and
+ *   redacting them (wildcard paths, on every line) cost about 10% of a client_credentials
+ *   request's CPU at info. Every other line, errors included, still goes through the redacting
+ *   logger (REDACT).
  */
+/** Query parameters that carry a credential, should a client put one in a URL (RFC 6750 §2.3, §5.3). */
+const SECRET_PARAMS = /([?&](?:access_token|refresh_token|token|code|code_verifier|client_secret|password)=)[^&#]*/gi;
+
+/** The URL as logged: the value of any credential in its query replaced by [redacted]. */
+export function loggableUrl(url: string): string {
+  return url.includes('=') ? url.replace(SECRET_PARAMS, '$1[redacted]') : url;
+}
+
 export class RequestLines extends LogController {
   private readonly lines: Logger;
 
@@ -22,14 +31,14 @@ export class RequestLines extends LogController {
 
   override incomingRequest(request: FastifyRequest): void {
     if (!this.lines.isLevelEnabled('debug')) return;
-    const req = { method: request.method, url: request.url, host: request.host, remoteAddress: request.ip, remotePort: request.socket.remotePort };
+    const req = { method: request.method, url: loggableUrl(request.url), host: request.host, remoteAddress: request.ip, remotePort: request.socket.remotePort };
     this.lines.debug({ [this.requestIdLogLabel]: request.id, req }, 'incoming request');
   }
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (error) return super.requestCompleted(error, request, reply);
     if (!this.lines.isLevelEnabled('info')) return;
-    const req = { method: request.method, url: request.url, remoteAddress: request.ip };
+    const req = { method: request.method, url: loggableUrl(request.url), remoteAddress: request.ip };
     const res = { statusCode: reply.statusCode };
     this.lines.info({ [this.requestIdLogLabel]: request.id, req, res, responseTime: reply.elapsedTime }, 'request completed');
   }

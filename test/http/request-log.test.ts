@@ -57,6 +57,18 @@ describe('request logs', () => {
     expect(mine[0]!.responseTime).toBeTypeOf('number');
   });
 
+  it('hides a credential a client puts in the query, at info and at debug', async () => {
+    const { app, lines } = await loggingServer('debug');
+    const res = await app.inject({ url: '/api/v1/me?access_token=AT-SECRET&x=1&Code=C-SECRET&client_secret=CS-SECRET' });
+    expect(res.statusCode).toBe(401);
+    const mine = lines.filter((l) => l.reqId === res.headers['x-request-id']);
+    expect(mine).toHaveLength(2);
+    for (const line of mine) {
+      expect((line.req as { url: string }).url).toBe('/api/v1/me?access_token=[redacted]&x=1&Code=[redacted]&client_secret=[redacted]');
+    }
+    expect(JSON.stringify(lines)).not.toContain('SECRET');
+  });
+
   it('at debug, also logs the request as it comes in', async () => {
     const { app, lines } = await loggingServer('debug');
     const res = await app.inject({ method: 'POST', url: '/api/v1/tokens/', payload: 'grant_type=client_credentials', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
