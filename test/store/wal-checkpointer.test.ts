@@ -70,11 +70,12 @@ describe('the WAL checkpointer', () => {
     expect(all).toHaveLength(32 * perClient);
     expect(new Set(all.map((e) => e.streamId)).size).toBe(32 * perClient);
 
-    // The WAL started over again and again while the appends went on, so its file stayed smaller
-    // than the database: without that it held every version of the pages the commits rewrote,
-    // several times the database they make up.
+    // The WAL started over again and again while the appends went on, so its file stayed within a
+    // few times the database: without that it held every version of the pages the commits rewrote,
+    // 15 times the database they make up (175 against 11.6 MB). It mostly stays under a third of
+    // the database, but a checkpoint held up on a busy machine has let it reach 1.2 times.
     expect(restarts).toBeGreaterThanOrEqual(10);
-    expect(largestWal).toBeLessThan(statSync(db.name).size);
+    expect(largestWal).toBeLessThan(3 * statSync(db.name).size);
     await store.close();
     db.close();
   }, 60_000);
