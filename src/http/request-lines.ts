@@ -1,6 +1,14 @@
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 
+/** Query parameters that carry a credential, should a client put one in a URL (RFC 6750 §2.3, §5.3). */
+const SECRET_PARAMS = /([?&](?:access_token|refresh_token|token|code|code_verifier|client_secret|password)=)[^&#]*/gi;
+
+/** The URL as logged: the value of any credential in its query replaced by [redacted]. */
+function loggableUrl(url: string): string {
+  return url.includes('=') ? url.replace(SECRET_PARAMS, '$1[redacted]') : url;
+}
+
 /**
  * The lines fastify writes for each request, cheaper:
  * - one line per request at info, "request completed", with the method, URL and status (an access
@@ -13,14 +21,6 @@ import type { Logger } from 'pino';
  *   request's CPU at info. Every other line, errors included, still goes through the redacting
  *   logger (REDACT).
  */
-/** Query parameters that carry a credential, should a client put one in a URL (RFC 6750 §2.3, §5.3). */
-const SECRET_PARAMS = /([?&](?:access_token|refresh_token|token|code|code_verifier|client_secret|password)=)[^&#]*/gi;
-
-/** The URL as logged: the value of any credential in its query replaced by [redacted]. */
-export function loggableUrl(url: string): string {
-  return url.includes('=') ? url.replace(SECRET_PARAMS, '$1[redacted]') : url;
-}
-
 export class RequestLines extends LogController {
   private readonly lines: Logger;
 
