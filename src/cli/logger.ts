@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import { REDACT } from '../http/app.js';
+import { REDACT } from '../http/log-redaction.js';
 
 /**
  * Lines go to stdout in writes of about 4 KB, not one write per line: at info the server logs each

@@ -28,21 +28,6 @@ import { sessionKey } from './session-key.js';
 import { registerThrottle } from './throttle.js';
 import { stylesheet } from './views.js';
 
-/** Never log a credential: headers, cookies and any body field that could hold one. */
-export const REDACT = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  '*.password',
-  '*.client_secret',
-  '*.access_token',
-  '*.refresh_token',
-  // Not '*.code': that would hide every error's code. Request bodies are never logged anyway.
-  'body.code',
-  '*.code_verifier',
-  '*.token',
-];
-
 /** `peers`: the other HTTP workers of this server, when it runs several (cluster/supervisor.ts). */
 export function buildApp(runtime: Runtime, logger?: FastifyBaseLogger, peers?: Peers): FastifyInstance {
   const { config, ctx, reads } = runtime;

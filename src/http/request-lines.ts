@@ -1,13 +1,6 @@
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-
-/** Query parameters that carry a credential, should a client put one in a URL (RFC 6750 §2.3, §5.3). */
-const SECRET_PARAMS = /([?&](?:access_token|refresh_token|token|code|code_verifier|client_secret|password)=)[^&#]*/gi;
-
-/** The URL as logged: the value of any credential in its query replaced by [redacted]. */
-function loggableUrl(url: string): string {
-  return url.includes('=') ? url.replace(SECRET_PARAMS, '$1[redacted]') : url;
-}
+import { loggableUrl } from './log-redaction.js';
 
 /**
  * The lines fastify writes for each request, cheaper:

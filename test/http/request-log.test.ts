@@ -6,7 +6,8 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openRuntime, type Runtime } from '../../src/composition.js';
 import { loadConfig } from '../../src/config.js';
-import { buildApp, REDACT } from '../../src/http/app.js';
+import { buildApp } from '../../src/http/app.js';
+import { REDACT } from '../../src/http/log-redaction.js';
 
 /** A server whose log lines are collected, parsed, at `level`; it has a route that fails. */
 async function loggingServer(level: string) {
