@@ -32,6 +32,11 @@ function post(server: ServerProcess, path: string, body: string, user = 'testcli
 const workerPids = (server: ServerProcess) =>
   execFileSync('pgrep', ['-P', String(server.child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
 const servedBy = (server: ServerProcess) => new Set([...server.output().matchAll(/"worker":(\d+),"reqId"/g)].map((m) => m[1]));
+/** Until `written` holds, for at most 2 s: the server writes its log lines within 100 ms (src/cli/logger.ts). */
+async function untilLogged(written: () => boolean): Promise<void> {
+  const deadline = Date.now() + 2_000;
+  while (!written() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
 
 describe('WORKERS=2: one server, two HTTP worker processes', () => {
   const env = { DATA_DIR: mkdtempSync(join(tmpdir(), 'oauth2-workers-')), LOG_LEVEL: 'info', WORKERS: '2', THROTTLE_CLIENT_FAILURES: '3', ...testStoreEnv() };
@@ -59,6 +64,7 @@ describe('WORKERS=2: one server, two HTTP worker processes', () => {
       expect(next.status).toBe(200);
       refresh = String(next.body.refresh_token);
     }
+    await untilLogged(() => servedBy(server).size === 2);
     expect(servedBy(server)).toEqual(new Set(['1', '2']));
   });
 
@@ -120,9 +126,7 @@ describe('WORKERS=2: one server, two HTTP worker processes', () => {
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await post(server, '/api/v1/tokens/', 'grant_type=client_credentials')).status);
     expect(statuses).toEqual([429, 429, 429, 429]);
-    // The server writes its lines within 100 ms (src/cli/logger.ts).
-    const written = Date.now() + 2_000;
-    while (byReplacement() === before && Date.now() < written) await new Promise((r) => setTimeout(r, 50));
+    await untilLogged(() => byReplacement() > before);
     expect(byReplacement()).toBeGreaterThan(before);
   });
 

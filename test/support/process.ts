@@ -49,6 +49,9 @@ export async function startServer(env: Record<string, string>, args = ['serve'])
   const url = `http://127.0.0.1:${port}`;
   let exited = false;
   child.on('exit', () => (exited = true));
+  // 'close' comes after 'exit', once its output is all read: what it flushed as it exited included.
+  let closed = false;
+  child.on('close', () => (closed = true));
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (exited) throw new Error(`server exited:\n${output}`);
@@ -64,11 +67,12 @@ export async function startServer(env: Record<string, string>, args = ['serve'])
     url,
     child,
     output: () => output,
+    /** Resolves once the process has exited and its output is all in output(). */
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill(signal);
+        if (closed) return resolve();
+        child.once('close', () => resolve());
+        if (!exited) child.kill(signal);
       }),
   };
 }
