@@ -30,8 +30,10 @@ export interface ScopeView {
 
 export type TokenKind = 'access' | 'refresh';
 /**
- * rotated: a refresh token that was exchanged for a successor, kept until it expires so that its
- * reuse can be detected. A revoked token leaves the read model: the log holds its history.
+ * A revoked token leaves the read model: the log holds its history. A refresh token exchanged for
+ * a successor stays, as it was, until it expires, so that its reuse can be detected; whether it is
+ * still current is its grant stream's to say (decision 0014). `rotated` marks such a token in rows
+ * written before 2026-11-30, when each rotation rewrote the rotated token's row.
  */
 export type TokenStatus = 'active' | 'rotated';
 
@@ -69,7 +71,6 @@ export type ReadOp =
   /** A redeemed code is history: it leaves the read model. */
   | { op: 'deleteCode'; hash: string }
   | { op: 'putToken'; token: TokenView }
-  | { op: 'rotateToken'; hash: string }
   | { op: 'deleteToken'; hash: string }
   /** Every token of the grant leaves the read model. */
   | { op: 'revokeGrant'; grantId: string };

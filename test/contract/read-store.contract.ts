@@ -81,7 +81,7 @@ export function readStoreContract(name: string, open: () => Promise<ReadStore>):
       expect(await store.getCheckpoint('scopes')).toEqual(big);
     });
 
-    it('keeps tokens and codes; rotation, revocation and redemption take effect', async () => {
+    it('keeps tokens and codes; revocation and redemption take effect', async () => {
       const refresh = token('r1', { kind: 'refresh' });
       await store.commit(
         'tokens',
@@ -90,9 +90,7 @@ export function readStoreContract(name: string, open: () => Promise<ReadStore>):
         null,
       );
       expect(await store.getToken(hash('a1'))).toEqual(token('a1'));
-      await store.commit('tokens', [at(3, { op: 'rotateToken', hash: refresh.hash })], pos(3), pos(2));
-      expect((await store.getToken(refresh.hash))?.status).toBe('rotated');
-      await store.commit('tokens', [at(4, { op: 'revokeGrant', grantId: 'grant-1' })], pos(4), pos(3));
+      await store.commit('tokens', [at(4, { op: 'revokeGrant', grantId: 'grant-1' })], pos(4), pos(2));
       expect(await store.getToken(hash('a1'))).toBeNull();
       expect(await store.getToken(refresh.hash)).toBeNull();
       expect(await store.getToken(hash('other'))).not.toBeNull();

@@ -199,10 +199,9 @@ describe('tokensProjector', () => {
     ]);
   });
 
-  it('marks the previous refresh token rotated and puts the two new tokens on TokenRefreshed', () => {
+  it('puts the two new tokens on TokenRefreshed, and leaves the rotated one as it was', () => {
     const refreshedFamily = { ...family, scope: 'read' };
     expect(project(tokensProjector, SAMPLES[11]!)).toEqual([
-      { op: 'rotateToken', hash: h('b') },
       { op: 'putToken', token: { ...refreshedFamily, hash: h('d'), kind: 'access', status: 'active', expiresAt: 1_764_007_200 } },
       { op: 'putToken', token: { ...refreshedFamily, hash: h('e'), kind: 'refresh', status: 'active', expiresAt: 1_766_595_600 } },
     ]);

@@ -1,6 +1,11 @@
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerClient } from '../../src/commands/register-client.js';
+import { openRuntime } from '../../src/composition.js';
+import { loadConfig } from '../../src/config.js';
+import { buildApp } from '../../src/http/app.js';
 import { BASIC, form, startTestServer, type TestServer } from '../support/app.js';
+import { testStoreEnv } from '../support/stores.js';
 
 let s: TestServer;
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
@@ -14,8 +19,8 @@ beforeAll(async () => {
 });
 afterAll(() => s.close());
 
-const introspect = (token: string, auth: string | null = BASIC, extra: Record<string, string> = {}) =>
-  s.app.inject({
+const introspect = (token: string, auth: string | null = BASIC, extra: Record<string, string> = {}, app = s.app) =>
+  app.inject({
     method: 'POST',
     url: '/api/v1/introspect',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...(auth ? { authorization: auth } : {}) },
@@ -69,6 +74,34 @@ describe('introspection (RFC 7662)', () => {
       payload: form({ token: c.access_token }),
     });
     expect((await introspect(c.access_token)).json()).toEqual({ active: false });
+  });
+
+  it('tells a rotated refresh token from its successor, also in a process that has not seen the family', async () => {
+    const first = (await s.token({ grant_type: 'password', username: 'testuser@example.com', password: 'testpassword' })).json();
+    const second = (await s.token({ grant_type: 'refresh_token', refresh_token: first.refresh_token })).json();
+    expect((await introspect(first.refresh_token)).json()).toEqual({ active: false });
+    expect((await introspect(second.refresh_token)).json()).toMatchObject({ active: true, token_type: 'refresh_token' });
+
+    // Another process on the same store (a worker, or this server after a restart): its cache of
+    // token families is empty, so it reads the family's stream.
+    const config = loadConfig({ DATA_DIR: s.dataDir, LOG_LEVEL: 'silent', ISSUER: 'https://auth.example.test', ...testStoreEnv() });
+    const runtime = await openRuntime(config, pino({ level: 'silent' }), { checkpointWal: false });
+    const other = buildApp(runtime);
+    try {
+      expect((await introspect(first.refresh_token, BASIC, {}, other)).json()).toEqual({ active: false });
+      expect((await introspect(second.refresh_token, BASIC, {}, other)).json()).toMatchObject({ active: true, client_id: 'testclient' });
+      // Revoked in the first process: inactive in the other at once.
+      await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/revoke',
+        headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: form({ token: second.refresh_token }),
+      });
+      expect((await introspect(second.refresh_token, BASIC, {}, other)).json()).toEqual({ active: false });
+    } finally {
+      await other.close();
+      await runtime.close();
+    }
   });
 
   it('requires client authentication (401) and a token parameter (400)', async () => {

@@ -8,7 +8,6 @@ import {
   insertOnce,
   putIfNotNewer,
   updateIfNotNewer,
-  updateManyIfNotNewer,
 } from './guarded-write.js';
 
 /**
@@ -57,8 +56,6 @@ export async function applyOp(
       const { hash, ...fields } = op.token;
       return insertOnce(generationCollection(db, 'tokens', generation), hash, key, fields);
     }
-    case 'rotateToken':
-      return updateIfNotNewer(generationCollection(db, 'tokens', generation), op.hash, key, { status: 'rotated' }, mode);
     case 'deleteToken':
       await generationCollection(db, 'tokens', generation).deleteOne({ _id: op.hash });
       return;
@@ -79,15 +76,15 @@ export interface KeyedOp {
 /**
  * Applies operations as applyOp does one by one, in order, except that token and code operations
  * on different documents go together: a batch's inserts in one insertMany, its deletes in one
- * bulkWrite, its rotations in another, side by side. Operations on different documents commute;
- * a second operation on a document already in the group, or a grant's revocation (which deletes
- * documents found by grant), starts a new group after the first one is written. A batch of
- * refreshes was three round trips each; it is now two for the batch.
+ * bulkWrite, side by side. Operations on different documents commute; a second operation on a
+ * document already in the group, or a grant's revocation (which deletes documents found by grant),
+ * starts a new group after the first one is written. A batch of refreshes is one round trip (it
+ * was three per refresh before the groups, and two per batch while a rotation updated its token).
  */
 export async function applyOps(db: Db, projection: ProjectionName, generation: number, ops: readonly KeyedOp[], mode: GuardMode = 'server'): Promise<void> {
   for (const group of commutingGroups(ops)) {
     if (group.length === 1) await applyOp(db, projection, generation, group[0]!.op, group[0]!.key, mode);
-    else await applyGroup(db, generation, group, mode);
+    else await applyGroup(db, generation, group);
   }
 }
 
@@ -96,7 +93,6 @@ function documentOf(op: ReadOp): string | null {
   switch (op.op) {
     case 'putToken':
       return `tokens ${op.token.hash}`;
-    case 'rotateToken':
     case 'deleteToken':
       return `tokens ${op.hash}`;
     case 'putCode':
@@ -131,12 +127,11 @@ function commutingGroups(ops: readonly KeyedOp[]): KeyedOp[][] {
 }
 
 /** A group of token and code operations on distinct documents: one round trip of each kind. */
-async function applyGroup(db: Db, generation: number, group: readonly KeyedOp[], mode: GuardMode): Promise<void> {
+async function applyGroup(db: Db, generation: number, group: readonly KeyedOp[]): Promise<void> {
   const tokens = generationCollection(db, 'tokens', generation);
   const codes = generationCollection(db, 'codes', generation);
   const tokenInserts: Array<{ id: string; key: string; fields: Omit<TokenView, 'hash'> }> = [];
   const codeInserts: Array<{ id: string; key: string; fields: Omit<CodeView, 'hash'> }> = [];
-  const rotations: Array<{ id: string; key: string; fields: { status: 'rotated' } }> = [];
   const tokenDeletes: string[] = [];
   const codeDeletes: string[] = [];
   for (const { op, key } of group) {
@@ -146,8 +141,7 @@ async function applyGroup(db: Db, generation: number, group: readonly KeyedOp[],
     } else if (op.op === 'putCode') {
       const { hash, ...fields } = op.code;
       codeInserts.push({ id: hash, key, fields });
-    } else if (op.op === 'rotateToken') rotations.push({ id: op.hash, key, fields: { status: 'rotated' } });
-    else if (op.op === 'deleteToken') tokenDeletes.push(op.hash);
+    } else if (op.op === 'deleteToken') tokenDeletes.push(op.hash);
     else if (op.op === 'deleteCode') codeDeletes.push(op.hash);
   }
   // Every write settles before a failure is thrown: the caller may then drop the generation, and
@@ -155,7 +149,6 @@ async function applyGroup(db: Db, generation: number, group: readonly KeyedOp[],
   const settled = await Promise.allSettled([
     insertManyOnce(tokens, tokenInserts),
     insertManyOnce(codes, codeInserts),
-    updateManyIfNotNewer(tokens, rotations, mode),
     deleteManyById(tokens, tokenDeletes),
     deleteManyById(codes, codeDeletes),
   ]);

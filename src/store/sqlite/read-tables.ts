@@ -128,7 +128,6 @@ export function prepareTable(db: Db, projection: ProjectionName, generation: num
     }
     case 'tokens': {
       const put = db.prepare(`INSERT INTO ${t} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`);
-      const rotate = db.prepare(`UPDATE ${t} SET status = 'rotated' WHERE hash = ?`);
       const del = db.prepare(`DELETE FROM ${t} WHERE hash = ?`);
       const revokeGrant = db.prepare(`DELETE FROM ${t} WHERE grant_id = ?`);
       const prune = db.prepare<[number]>(`DELETE FROM ${t} WHERE expires_at <= ?`);
@@ -139,7 +138,6 @@ export function prepareTable(db: Db, projection: ProjectionName, generation: num
             const k = op.token;
             put.run(k.hash, k.kind, k.status, k.grantId, k.clientId, k.userId, k.username, k.scope, k.issuedAt, k.expiresAt);
           }
-          else if (op.op === 'rotateToken') rotate.run(op.hash);
           else if (op.op === 'deleteToken') del.run(op.hash);
           else if (op.op === 'revokeGrant') revokeGrant.run(op.grantId);
           else throw new Error(`${op.op} is not a tokens operation`);
