@@ -1,8 +1,8 @@
-import { evolveGrant, grantStream, initialGrant, startsGrantState } from '../domain/grant.js';
+import { isCurrentRefreshToken } from '../domain/grant.js';
 import { tokenDigest } from '../security/tokens.js';
-import type { ClientView, TokenView } from '../store/read-store.js';
+import type { ClientView } from '../store/read-store.js';
 import type { CommandContext } from './context.js';
-import { loadCachedAggregate } from './load.js';
+import { loadGrant } from './load-grant.js';
 
 /** RFC 7662 §2.2. An inactive answer is exactly `{ active: false }`: it tells nothing more. */
 export type Introspection =
@@ -18,16 +18,6 @@ export type Introspection =
       iat: number;
       iss: string;
     };
-
-/**
- * Whether a refresh token is still its grant's current one. A rotation leaves the rotated token's
- * row as it was (decision 0014), so the grant's stream says: read from the aggregate cache, or
- * from the stream's latest rotation.
- */
-async function isCurrentRefreshToken(ctx: CommandContext, row: TokenView): Promise<boolean> {
-  const { state } = await loadCachedAggregate(ctx.events, ctx.aggregates, grantStream(row.grantId), evolveGrant, initialGrant, startsGrantState);
-  return state.exists && !state.revoked && state.refreshTokenHash === row.hash;
-}
 
 /**
  * A client may introspect the tokens issued to it; a resource server (a client flag) any token.
@@ -48,7 +38,11 @@ export async function introspect(
   ) {
     return { active: false };
   }
-  if (found.kind === 'refresh' && !(await isCurrentRefreshToken(ctx, found))) return { active: false };
+  // A rotation leaves the rotated token's row as it was (decision 0014): whether a refresh token
+  // is still current is its grant's to say.
+  if (found.kind === 'refresh' && !isCurrentRefreshToken((await loadGrant(ctx, found.grantId)).state, found.hash)) {
+    return { active: false };
+  }
   return {
     active: true,
     scope: found.scope,

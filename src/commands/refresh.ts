@@ -1,5 +1,5 @@
 import { OAuthError } from '../domain/errors.js';
-import { decideRefreshAttempt, evolveGrant, grantStream, initialGrant, startsGrantState } from '../domain/grant.js';
+import { decideRefreshAttempt, evolveGrant, grantStream } from '../domain/grant.js';
 import { WrongExpectedRevisionError } from '../store/event-store.js';
 import type { ClientView } from '../store/read-store.js';
 import { mintSuccessor, recoverSuccessor } from '../security/successor.js';
@@ -7,7 +7,8 @@ import { randomToken, tokenDigest } from '../security/tokens.js';
 import { ensureGrantAllowed } from './authenticate-client.js';
 import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
 import type { TokenResponse } from './issue-grant.js';
-import { loadCachedAggregate, rememberAppended } from './load.js';
+import { rememberAppended } from './load.js';
+import { loadGrant } from './load-grant.js';
 
 /**
  * RFC 6749 §6 with RFC 9700 §4.14 rotation and reuse detection. The presented refresh token is
@@ -38,7 +39,7 @@ export async function refreshGrant(
       ? mintSuccessor(presented, grantId)
       : { pair: { access_token: randomToken(), refresh_token: randomToken() }, recorded: undefined };
   for (;;) {
-    const { state, revision } = await loadCachedAggregate(ctx.events, ctx.aggregates, stream, evolveGrant, initialGrant, startsGrantState);
+    const { state, revision } = await loadGrant(ctx, grantId);
     const now = ctx.now();
     const decision = decideRefreshAttempt(
       state,

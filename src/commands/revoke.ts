@@ -1,9 +1,9 @@
 import { type EventData, event } from '../domain/events.js';
-import { decideRevokeGrant, evolveGrant, grantStream, initialGrant, startsGrantState } from '../domain/grant.js';
+import { decideRevokeGrant, grantStream } from '../domain/grant.js';
 import { WrongExpectedRevisionError } from '../store/event-store.js';
 import { tokenDigest } from '../security/tokens.js';
 import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
-import { loadCachedAggregate } from './load.js';
+import { loadGrant } from './load-grant.js';
 
 type Reason = EventData<'TokenRevoked'>['reason'];
 
@@ -11,7 +11,7 @@ type Reason = EventData<'TokenRevoked'>['reason'];
 export async function revokeGrant(ctx: CommandContext, grantId: string, reason: Reason, meta: RequestMeta): Promise<void> {
   const stream = grantStream(grantId);
   for (;;) {
-    const { state, revision } = await loadCachedAggregate(ctx.events, ctx.aggregates, stream, evolveGrant, initialGrant, startsGrantState);
+    const { state, revision } = await loadGrant(ctx, grantId);
     const events = decideRevokeGrant(state, grantId, reason);
     if (events.length === 0 || revision === 'no_stream') return;
     try {

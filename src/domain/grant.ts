@@ -95,6 +95,11 @@ export function evolveGrant(state: GrantState, e: DomainEvent): GrantState {
   }
 }
 
+/** Whether `hash` is the refresh token a standing grant would rotate now: not one it rotated away from. */
+export function isCurrentRefreshToken(state: GrantState, hash: string): boolean {
+  return state.exists && !state.revoked && state.refreshTokenHash === hash;
+}
+
 /**
  * Whether the state after `e` needs no older event of its stream: an issuance, or a rotation that
  * records the granted scope. A load may read a family's stream back to the latest such event
