@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testStoreEnv } from '../support/stores.js';
-import { oauth2, type ServerProcess, startServer } from '../support/process.js';
+import { oauth2, type ServerProcess, startServer, untilLogged } from '../support/process.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'oauth2-e2e-'));
 // No grace window: a repeat of a refresh is reuse at once (RFC 9700 §4.14), also across a restart.
@@ -35,9 +35,9 @@ describe('durability across kill -9', () => {
     const successor = (await post('/api/v1/tokens/', `grant_type=refresh_token&refresh_token=${rotated.refresh_token}`)).body;
     const revoked = (await post('/api/v1/tokens/', pw)).body;
     expect((await post('/api/v1/revoke', `token=${revoked.refresh_token}`)).status).toBe(200);
-    // Its lines are written within 100 ms (src/cli/logger.ts); kill -9 loses what is not yet.
-    const deadline = Date.now() + 2_000;
-    while (!server.output().includes('"url":"/api/v1/revoke"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // kill -9 loses the lines not written yet.
+    const first = server;
+    await untilLogged(() => first.output().includes('"url":"/api/v1/revoke"'));
     const output = server.output();
 
     await server.stop('SIGKILL');

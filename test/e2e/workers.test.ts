@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testStoreEnv } from '../support/stores.js';
-import { oauth2, type ServerProcess, startServer } from '../support/process.js';
+import { oauth2, type ServerProcess, startServer, untilLogged } from '../support/process.js';
 
 // Each request on a connection of its own: the supervisor hands new connections to the workers
 // in turn, so consecutive requests reach different workers.
@@ -32,11 +32,6 @@ function post(server: ServerProcess, path: string, body: string, user = 'testcli
 const workerPids = (server: ServerProcess) =>
   execFileSync('pgrep', ['-P', String(server.child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
 const servedBy = (server: ServerProcess) => new Set([...server.output().matchAll(/"worker":(\d+),"reqId"/g)].map((m) => m[1]));
-/** Until `written` holds, for at most 2 s: the server writes its log lines within 100 ms (src/cli/logger.ts). */
-async function untilLogged(written: () => boolean): Promise<void> {
-  const deadline = Date.now() + 2_000;
-  while (!written() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-}
 
 describe('WORKERS=2: one server, two HTTP worker processes', () => {
   const env = { DATA_DIR: mkdtempSync(join(tmpdir(), 'oauth2-workers-')), LOG_LEVEL: 'info', WORKERS: '2', THROTTLE_CLIENT_FAILURES: '3', ...testStoreEnv() };

@@ -103,3 +103,9 @@ export async function startProjector(env: Record<string, string>): Promise<Pick<
       }),
   };
 }
+
+/** Until `written` holds, for at most 2 s: the server writes its log lines within 100 ms (src/cli/logger.ts). */
+export async function untilLogged(written: () => boolean): Promise<void> {
+  const deadline = Date.now() + 2_000;
+  while (!written() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
