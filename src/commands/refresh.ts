@@ -1,5 +1,5 @@
 import { OAuthError } from '../domain/errors.js';
-import { decideRefreshAttempt, evolveGrant, grantStream } from '../domain/grant.js';
+import { decideRefreshAttempt, evolveGrant, type GrantState, grantStream, type RefreshDecision } from '../domain/grant.js';
 import { WrongExpectedRevisionError } from '../store/event-store.js';
 import type { ClientView } from '../store/read-store.js';
 import { mintSuccessor, recoverSuccessor } from '../security/successor.js';
@@ -8,7 +8,7 @@ import { ensureGrantAllowed } from './authenticate-client.js';
 import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
 import type { TokenResponse } from './issue-grant.js';
 import { rememberAppended } from './load.js';
-import { loadGrant } from './load-grant.js';
+import { loadGrant, presumeGrant } from './load-grant.js';
 
 /**
  * RFC 6749 §6 with RFC 9700 §4.14 rotation and reuse detection. The presented refresh token is
@@ -38,10 +38,8 @@ export async function refreshGrant(
     grace > 0
       ? mintSuccessor(presented, grantId)
       : { pair: { access_token: randomToken(), refresh_token: randomToken() }, recorded: undefined };
-  for (;;) {
-    const { state, revision } = await loadGrant(ctx, grantId);
-    const now = ctx.now();
-    const decision = decideRefreshAttempt(
+  const decide = (state: GrantState, now: number): RefreshDecision =>
+    decideRefreshAttempt(
       state,
       grantId,
       {
@@ -57,6 +55,19 @@ export async function refreshGrant(
       },
       grace,
     );
+  // First from the family's state as the presented token's row records it (decision 0015): the
+  // append at its revision fails if anything came after, and an answer other than a rotation is
+  // decided again on the stream. Then, and after a lost race, from the stream.
+  for (let presumed = presumeGrant(found, ctx.now()); ; presumed = null) {
+    const { state, revision } = presumed ?? (await loadGrant(ctx, grantId));
+    const now = ctx.now();
+    let decision: RefreshDecision;
+    try {
+      decision = decide(state, now);
+    } catch (error) {
+      if (presumed) continue;
+      throw error;
+    }
     if (revision === 'no_stream') throw new OAuthError('invalid_grant', 'refresh token is invalid');
 
     if (decision.outcome === 'repeat') {

@@ -95,6 +95,36 @@ export function evolveGrant(state: GrantState, e: DomainEvent): GrantState {
   }
 }
 
+/** A refresh token as the event that issued it left its family: what the tokens read model records. */
+export interface IssuedRefreshToken {
+  hash: string;
+  clientId: string;
+  userId: string | null;
+  username: string | null;
+  grantedScope: string;
+  expiresAt: number;
+}
+
+/**
+ * The family's state right after the event that issued `token`, when that event carries the
+ * family's whole identity (startsGrantState): `token` is its refresh token and nothing is revoked.
+ * lastRotation is left out: only a repeat of the token before `token` needs it, and rotating
+ * `token` replaces it.
+ */
+export function grantStateAfterIssue(token: IssuedRefreshToken): GrantState {
+  return {
+    exists: true,
+    clientId: token.clientId,
+    userId: token.userId,
+    username: token.username,
+    grantedScope: token.grantedScope,
+    refreshTokenHash: token.hash,
+    refreshExpiresAt: token.expiresAt,
+    revoked: false,
+    lastRotation: null,
+  };
+}
+
 /** Whether `hash` is the refresh token a standing grant would rotate now: not one it rotated away from. */
 export function isCurrentRefreshToken(state: GrantState, hash: string): boolean {
   return state.exists && !state.revoked && state.refreshTokenHash === hash;

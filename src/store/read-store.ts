@@ -48,6 +48,15 @@ export interface TokenView {
   scope: string;
   issuedAt: number;
   expiresAt: number;
+  /**
+   * On a refresh token's row, the revision of the grant stream's event that issued it, and the
+   * scope its family was granted: when that event carries the family's whole identity (an
+   * issuance, or a rotation since 2026-11-29), the row then tells what the family's state was right
+   * after it, and a refresh presumes that state instead of reading the stream (decision 0015).
+   * Null on access tokens, and on rows that cannot tell it (written before 2026-11-30).
+   */
+  grantRevision: number | null;
+  grantedScope: string | null;
 }
 
 /** A code not yet redeemed. */

@@ -35,6 +35,8 @@ const token = (label: string, over: Partial<TokenView> = {}): TokenView => ({
   scope: 'read write',
   issuedAt: 1_764_000_000,
   expiresAt: 1_764_003_600,
+  grantRevision: null,
+  grantedScope: null,
   ...over,
 });
 
@@ -82,7 +84,7 @@ export function readStoreContract(name: string, open: () => Promise<ReadStore>):
     });
 
     it('keeps tokens and codes; revocation and redemption take effect', async () => {
-      const refresh = token('r1', { kind: 'refresh' });
+      const refresh = token('r1', { kind: 'refresh', grantRevision: 3, grantedScope: 'read write admin' });
       await store.commit(
         'tokens',
         [at(1, { op: 'putToken', token: token('a1') }, { op: 'putToken', token: refresh }), at(2, { op: 'putToken', token: token('other', { grantId: 'grant-2' }) })],
@@ -90,6 +92,7 @@ export function readStoreContract(name: string, open: () => Promise<ReadStore>):
         null,
       );
       expect(await store.getToken(hash('a1'))).toEqual(token('a1'));
+      expect(await store.getToken(refresh.hash)).toEqual(refresh);
       await store.commit('tokens', [at(4, { op: 'revokeGrant', grantId: 'grant-1' })], pos(4), pos(2));
       expect(await store.getToken(hash('a1'))).toBeNull();
       expect(await store.getToken(refresh.hash)).toBeNull();

@@ -14,11 +14,11 @@ const h = (c: string) => c.repeat(64);
 const OCCURRED = '2025-11-24T16:00:00.750Z';
 const OCCURRED_S = Math.floor(Date.parse(OCCURRED) / 1000);
 
-function recorded(e: DomainEvent): RecordedEvent {
+function recorded(e: DomainEvent, revision = 0n): RecordedEvent {
   return {
     id: 'e-1',
     streamId: 's-1',
-    revision: 0n,
+    revision,
     position: { commit: 1n, prepare: 1n },
     type: e.type,
     data: e.data,
@@ -26,7 +26,7 @@ function recorded(e: DomainEvent): RecordedEvent {
   };
 }
 
-const project = (p: Projector, e: DomainEvent): ReadOp[] => p.project(e, recorded(e));
+const project = (p: Projector, e: DomainEvent, revision = 0n): ReadOp[] => p.project(e, recorded(e, revision));
 
 const client: EventData<'ClientRegistered'> = {
   clientId: 'app',
@@ -175,10 +175,16 @@ describe('tokensProjector', () => {
     issuedAt: OCCURRED_S,
   };
 
-  it('puts the access and the refresh token of a TokenIssued, both active', () => {
+  /** What an access token's row, or a refresh token's row that cannot tell its family's state, records of it. */
+  const unknown = { grantRevision: null, grantedScope: null };
+
+  it('puts the access and the refresh token of a TokenIssued, both active; the refresh row records the family as issued', () => {
     expect(project(tokensProjector, tokenIssued())).toEqual([
-      { op: 'putToken', token: { ...family, hash: h('a'), kind: 'access', status: 'active', expiresAt: 1_764_003_600 } },
-      { op: 'putToken', token: { ...family, hash: h('b'), kind: 'refresh', status: 'active', expiresAt: 1_766_592_000 } },
+      { op: 'putToken', token: { ...family, ...unknown, hash: h('a'), kind: 'access', status: 'active', expiresAt: 1_764_003_600 } },
+      {
+        op: 'putToken',
+        token: { ...family, grantRevision: 0, grantedScope: 'read write', hash: h('b'), kind: 'refresh', status: 'active', expiresAt: 1_766_592_000 },
+      },
     ]);
   });
 
@@ -194,17 +200,25 @@ describe('tokensProjector', () => {
     expect(project(tokensProjector, e)).toEqual([
       {
         op: 'putToken',
-        token: { ...family, userId: null, username: null, hash: h('a'), kind: 'access', status: 'active', expiresAt: 1_764_003_600 },
+        token: { ...family, ...unknown, userId: null, username: null, hash: h('a'), kind: 'access', status: 'active', expiresAt: 1_764_003_600 },
       },
     ]);
   });
 
   it('puts the two new tokens on TokenRefreshed, and leaves the rotated one as it was', () => {
-    const refreshedFamily = { ...family, scope: 'read' };
-    expect(project(tokensProjector, SAMPLES[11]!)).toEqual([
+    const refreshedFamily = { ...family, ...unknown, scope: 'read' };
+    // An earlier version's rotation, without grantedScope: its family's scope is in older events.
+    expect(project(tokensProjector, SAMPLES[11]!, 4n)).toEqual([
       { op: 'putToken', token: { ...refreshedFamily, hash: h('d'), kind: 'access', status: 'active', expiresAt: 1_764_007_200 } },
       { op: 'putToken', token: { ...refreshedFamily, hash: h('e'), kind: 'refresh', status: 'active', expiresAt: 1_766_595_600 } },
     ]);
+    // With it, the new refresh token's row records the rotation's revision and the granted scope.
+    const rotation = SAMPLES[11]! as Extract<DomainEvent, { type: 'TokenRefreshed' }>;
+    const [, refreshRow] = project(tokensProjector, { ...rotation, data: { ...rotation.data, grantedScope: 'read write' } }, 4n);
+    expect(refreshRow).toEqual({
+      op: 'putToken',
+      token: { ...refreshedFamily, grantRevision: 4, grantedScope: 'read write', hash: h('e'), kind: 'refresh', status: 'active', expiresAt: 1_766_595_600 },
+    });
   });
 
   it('revokes one token when TokenRevoked names it', () => {

@@ -14,7 +14,7 @@ const pos = (n: number): Position => ({ commit: BigInt(n), prepare: BigInt(n) })
 /** A token's insert, keyed by `hash` (64 characters). */
 const putToken = (hash: string, grantId: string): ReadOp => ({
   op: 'putToken',
-  token: { hash, kind: 'access', status: 'active', grantId, clientId: 'app', userId: null, username: null, scope: 'read', issuedAt: 1, expiresAt: 4_102_444_800 },
+  token: { hash, kind: 'access', status: 'active', grantId, clientId: 'app', userId: null, username: null, scope: 'read', issuedAt: 1, expiresAt: 4_102_444_800, grantRevision: null, grantedScope: null },
 });
 
 if (url) {

@@ -22,6 +22,8 @@ const token = (hash: string, over: Partial<TokenView> = {}): TokenView => ({
   scope: 'read',
   issuedAt: 1_764_000_000,
   expiresAt: 1_764_003_600,
+  grantRevision: 0,
+  grantedScope: 'read',
   ...over,
 });
 

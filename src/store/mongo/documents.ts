@@ -13,7 +13,10 @@ export type ClientDoc = Stored & Omit<ClientView, 'clientId'>;
 /** usernameKey: the lowercased username, unique, for case-insensitive lookups. */
 export type UserDoc = Stored & Omit<UserView, 'userId'> & { usernameKey: string };
 export type ScopeDoc = Stored & Omit<ScopeView, 'name'>;
-export type TokenDoc = Stored & Omit<TokenView, 'hash'>;
+/** Documents written before decision 0015 lack grantRevision and grantedScope. */
+export type TokenDoc = Stored &
+  Omit<TokenView, 'hash' | 'grantRevision' | 'grantedScope'> &
+  Partial<Pick<TokenView, 'grantRevision' | 'grantedScope'>>;
 export type CodeDoc = Stored & Omit<CodeView, 'hash'>;
 /**
  * One document per projection (its `_id`): which generation is active, which are building or
@@ -69,6 +72,8 @@ export const tokenFromDoc = (d: TokenDoc): TokenView => ({
   scope: d.scope,
   issuedAt: d.issuedAt,
   expiresAt: d.expiresAt,
+  grantRevision: d.grantRevision ?? null,
+  grantedScope: d.grantedScope ?? null,
 });
 
 export const codeFromDoc = (d: CodeDoc): CodeView => ({

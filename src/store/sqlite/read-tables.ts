@@ -6,6 +6,9 @@ export function tableName(projection: ProjectionName, generation: number): strin
   return `rm_${projection}_g${generation}`;
 }
 
+/** Columns added to the tokens table by decision 0015, which upgradeTables adds to older files' tables. */
+const TOKEN_COLUMNS_SINCE_0015 = 'grant_revision INTEGER, granted_scope TEXT';
+
 // Tokens and codes are keyed by a random hash: WITHOUT ROWID keeps one B-tree per table, not two.
 const DDL: Record<ProjectionName, (t: string) => string> = {
   clients: (t) => `CREATE TABLE IF NOT EXISTS ${t} (
@@ -20,7 +23,7 @@ const DDL: Record<ProjectionName, (t: string) => string> = {
   tokens: (t) => `CREATE TABLE IF NOT EXISTS ${t} (
     hash TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, grant_id TEXT NOT NULL,
     client_id TEXT NOT NULL, user_id TEXT, username TEXT, scope TEXT NOT NULL,
-    issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID`,
+    issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, ${TOKEN_COLUMNS_SINCE_0015}) WITHOUT ROWID`,
 };
 
 /**
@@ -49,6 +52,18 @@ export function createTables(db: Db, projection: ProjectionName, generation: num
 export function createIndexes(db: Db, projection: ProjectionName, generation: number): void {
   const ddl = INDEXES[projection];
   if (ddl) db.exec(ddl(tableName(projection, generation)));
+}
+
+/**
+ * Adds the columns a table of this version has to one an earlier version created. ALTER TABLE ADD
+ * COLUMN changes only the schema, not the rows (they read the new columns as NULL).
+ */
+export function upgradeTables(db: Db, projection: ProjectionName, generation: number): void {
+  if (projection !== 'tokens') return;
+  const t = tableName(projection, generation);
+  const columns = new Set(db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${t}')`).all().map((c) => c.name));
+  if (columns.size === 0 || columns.has('grant_revision')) return;
+  for (const column of TOKEN_COLUMNS_SINCE_0015.split(', ')) db.exec(`ALTER TABLE ${t} ADD COLUMN ${column}`);
 }
 
 export function dropTables(db: Db, projection: ProjectionName, generation: number): void {
@@ -127,7 +142,9 @@ export function prepareTable(db: Db, projection: ProjectionName, generation: num
       };
     }
     case 'tokens': {
-      const put = db.prepare(`INSERT INTO ${t} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`);
+      const put = db.prepare(`INSERT INTO ${t} (hash, kind, status, grant_id, client_id, user_id, username, scope,
+        issued_at, expires_at, grant_revision, granted_scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (hash) DO NOTHING`);
       const del = db.prepare(`DELETE FROM ${t} WHERE hash = ?`);
       const revokeGrant = db.prepare(`DELETE FROM ${t} WHERE grant_id = ?`);
       const prune = db.prepare<[number]>(`DELETE FROM ${t} WHERE expires_at <= ?`);
@@ -136,7 +153,8 @@ export function prepareTable(db: Db, projection: ProjectionName, generation: num
           if (op.op === 'putToken') {
             // Positional parameters: binding by name costs a lookup per column on every token.
             const k = op.token;
-            put.run(k.hash, k.kind, k.status, k.grantId, k.clientId, k.userId, k.username, k.scope, k.issuedAt, k.expiresAt);
+            put.run(k.hash, k.kind, k.status, k.grantId, k.clientId, k.userId, k.username, k.scope, k.issuedAt, k.expiresAt,
+              k.grantRevision, k.grantedScope);
           }
           else if (op.op === 'deleteToken') del.run(op.hash);
           else if (op.op === 'revokeGrant') revokeGrant.run(op.grantId);

@@ -16,7 +16,7 @@ import {
   type UserView,
 } from '../read-store.js';
 import { TokenCache } from './token-cache.js';
-import { createIndexes, createTables, dropTables, prepareTable, type TableStatements, tableName } from './read-tables.js';
+import { createIndexes, createTables, dropTables, prepareTable, type TableStatements, tableName, upgradeTables } from './read-tables.js';
 
 interface GenerationRow {
   projection: ProjectionName;
@@ -63,7 +63,9 @@ export class SqliteReadStore implements ReadStore {
     };
     db.transaction(() => {
       for (const p of PROJECTION_NAMES) {
-        if (this.q.ofProjection.all(p).length === 0) {
+        const generations = this.q.ofProjection.all(p);
+        for (const g of generations) upgradeTables(db, p, g.generation);
+        if (generations.length === 0) {
           createTables(db, p, 1);
           this.q.insert.run(p, 1, 'active');
         }
@@ -333,6 +335,8 @@ interface TokenRow {
   scope: string;
   issued_at: number;
   expires_at: number;
+  grant_revision: number | null;
+  granted_scope: string | null;
 }
 
 const clientFromRow = (r: ClientRow): ClientView => ({
@@ -356,4 +360,6 @@ const tokenFromRow = (r: TokenRow): TokenView => ({
   scope: r.scope,
   issuedAt: r.issued_at,
   expiresAt: r.expires_at,
+  grantRevision: r.grant_revision,
+  grantedScope: r.granted_scope,
 });
