@@ -102,6 +102,7 @@ export async function openRuntime(
     config,
     now,
     aggregates: new AggregateCache(),
+    inlineProjection: embedded !== null,
     // Inline projection: an append has resolved only once its rows are committed with it.
     waitForProjection:
       awaitProjection && !embedded ? (position) => withTimeout(wait(position), PROJECTION_WAIT_MS) : async () => {},

@@ -14,6 +14,11 @@ export interface CommandContext {
   >;
   /** Unix seconds. */
   now(): number;
+  /**
+   * Whether each append commits its read-model rows with it (the embedded store): a row is then as
+   * fresh as its stream, and as cheap to read. Elsewhere a row may lag, and costs a round trip.
+   */
+  inlineProjection: boolean;
   /** Resolves once the read models reflect the log up to `position` (read-your-writes). */
   waitForProjection(position: Position): Promise<void>;
   /** Aggregates loaded recently, for streams that grow without end (see loadCachedAggregate). */

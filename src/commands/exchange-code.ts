@@ -1,4 +1,4 @@
-import { codeStream, decideRedeemCode, evolveCode, initialCode } from '../domain/authorization-code.js';
+import { codeStream, decideRedeemCode, evolveCode, initialCode, type RedeemDecision } from '../domain/authorization-code.js';
 import { OAuthError } from '../domain/errors.js';
 import { type Position, type StreamAppend, WrongExpectedRevisionError } from '../store/event-store.js';
 import type { ClientView } from '../store/read-store.js';
@@ -7,6 +7,7 @@ import { ensureGrantAllowed } from './authenticate-client.js';
 import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
 import { type PreparedGrant, prepareGrant, type TokenResponse } from './issue-grant.js';
 import { loadAggregate } from './load.js';
+import { presumeCode } from './presume-code.js';
 import { revokeGrant } from './revoke.js';
 
 export interface CodeExchange {
@@ -30,15 +31,27 @@ export async function exchangeCode(
   const codeHash = tokenDigest(req.code);
   const stream = codeStream(codeHash);
   const actor = { ...meta, actor: { clientId: client.clientId } };
-  for (;;) {
-    const { state, revision } = await loadAggregate(ctx.events, stream, evolveCode, initialCode);
-    const decision = decideRedeemCode(state, {
-      clientId: client.clientId,
-      redirectUri: req.redirectUri,
-      codeVerifier: req.codeVerifier,
-      verifierChallenge: req.codeVerifier === undefined ? undefined : s256(req.codeVerifier),
-      now: ctx.now(),
-    });
+  const verifierChallenge = req.codeVerifier === undefined ? undefined : s256(req.codeVerifier);
+  // With inline projection, first from the code's row (decision 0015): the redemption's append at
+  // its revision fails if anything came after, and an answer other than a redemption is decided
+  // again on the stream. Then, after a lost race, and on read models elsewhere (where the row
+  // costs a round trip more than the stream), from the stream.
+  const row = ctx.inlineProjection ? await ctx.reads.getCode(codeHash) : null;
+  for (let presumed = presumeCode(row); ; presumed = null) {
+    const { state, revision } = presumed ?? (await loadAggregate(ctx.events, stream, evolveCode, initialCode));
+    let decision: RedeemDecision;
+    try {
+      decision = decideRedeemCode(state, {
+        clientId: client.clientId,
+        redirectUri: req.redirectUri,
+        codeVerifier: req.codeVerifier,
+        verifierChallenge,
+        now: ctx.now(),
+      });
+    } catch (error) {
+      if (presumed) continue;
+      throw error;
+    }
     if (revision === 'no_stream') throw new OAuthError('invalid_grant', 'authorization code is invalid');
     const redemption = toNewEvents(decision.events, actor);
     if (decision.outcome === 'redeemed') {

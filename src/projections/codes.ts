@@ -5,8 +5,9 @@ export const codesProjector: Projector = {
   project(e) {
     switch (e.type) {
       case 'CodeIssued': {
-        const { codeHash, grantId, clientId, userId, scope, expiresAt } = e.data;
-        return [{ op: 'putCode', code: { hash: codeHash, grantId, clientId, userId, scope, expiresAt } }];
+        const { codeHash, grantId, clientId, userId, scope, expiresAt, username, redirectUri, redirectUriProvided } = e.data;
+        const issued = { username, redirectUri, redirectUriProvided, codeChallenge: e.data.codeChallenge ?? null };
+        return [{ op: 'putCode', code: { hash: codeHash, grantId, clientId, userId, scope, expiresAt, issued } }];
       }
       case 'CodeRedeemed':
       case 'CodeReplayDetected':

@@ -67,6 +67,19 @@ export interface CodeView {
   userId: string;
   scope: string;
   expiresAt: number;
+  /**
+   * The rest of what CodeIssued recorded, so that an exchange can decide on the row (decision
+   * 0015). Null in rows written before 2026-11-30.
+   */
+  issued: CodeIssuedRest | null;
+}
+
+export interface CodeIssuedRest {
+  username: string;
+  redirectUri: string;
+  redirectUriProvided: boolean;
+  /** The S256 challenge, if the authorization request sent one (S256 is the only method taken). */
+  codeChallenge: string | null;
 }
 
 /** What a projector asks a read store to do; each is idempotent. */

@@ -100,7 +100,8 @@ export function readStoreContract(name: string, open: () => Promise<ReadStore>):
       await store.commit('tokens', [at(5, { op: 'deleteToken', hash: hash('other') })], pos(5), pos(4));
       expect(await store.getToken(hash('other'))).toBeNull();
 
-      const code = { hash: hash('c1'), grantId: 'g', clientId: 'app', userId: 'u1', scope: 'read', expiresAt: 1_764_000_600 };
+      const issued = { username: 'alice', redirectUri: 'https://app.example/cb', redirectUriProvided: false, codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM' };
+      const code = { hash: hash('c1'), grantId: 'g', clientId: 'app', userId: 'u1', scope: 'read', expiresAt: 1_764_000_600, issued };
       await store.commit('codes', [at(6, { op: 'putCode', code })], pos(6), null);
       expect(await store.getCode(code.hash)).toEqual(code);
       await store.commit('codes', [at(7, { op: 'deleteCode', hash: code.hash })], pos(7), pos(6));
@@ -118,7 +119,7 @@ export function readStoreContract(name: string, open: () => Promise<ReadStore>):
 
     it('prunes expired tokens and codes only', async () => {
       await store.commit('tokens', [at(1, { op: 'putToken', token: token('old', { expiresAt: 100 }) }, { op: 'putToken', token: token('new', { expiresAt: 300 }) })], pos(1), null);
-      const code = { hash: hash('c'), grantId: 'g', clientId: 'app', userId: 'u1', scope: 'read', expiresAt: 100 };
+      const code = { hash: hash('c'), grantId: 'g', clientId: 'app', userId: 'u1', scope: 'read', expiresAt: 100, issued: null };
       await store.commit('codes', [at(2, { op: 'putCode', code })], pos(2), null);
       await store.commit('clients', [at(3, { op: 'putClient', client: client() })], pos(3), null);
       expect(await store.pruneExpired(200)).toBe(2);

@@ -150,12 +150,14 @@ describe('scopesProjector', () => {
 });
 
 describe('codesProjector', () => {
-  it('puts an issued code, not yet redeemed', () => {
-    expect(project(codesProjector, SAMPLES[7]!)).toEqual([
-      {
-        op: 'putCode',
-        code: { hash: h('c'), grantId: 'g-1', clientId: 'app', userId: 'u-1', scope: 'read', expiresAt: 1_764_000_600 },
-      },
+  it('puts an issued code, not yet redeemed, with all that CodeIssued recorded', () => {
+    const code = { hash: h('c'), grantId: 'g-1', clientId: 'app', userId: 'u-1', scope: 'read', expiresAt: 1_764_000_600 };
+    const issued = { username: 'alice', redirectUri: 'https://app.example/cb', redirectUriProvided: true };
+    expect(project(codesProjector, SAMPLES[7]!)).toEqual([{ op: 'putCode', code: { ...code, issued: { ...issued, codeChallenge: null } } }]);
+    const withPkce = SAMPLES[7]! as Extract<DomainEvent, { type: 'CodeIssued' }>;
+    const challenge = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+    expect(project(codesProjector, { ...withPkce, data: { ...withPkce.data, codeChallenge: challenge, codeChallengeMethod: 'S256' } })).toEqual([
+      { op: 'putCode', code: { ...code, issued: { ...issued, codeChallenge: challenge } } },
     ]);
   });
 

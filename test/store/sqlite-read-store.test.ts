@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/store/sqlite/database.js';
 import type { Position } from '../../src/store/event-store.js';
-import type { TokenView } from '../../src/store/read-store.js';
+import type { CodeView, TokenView } from '../../src/store/read-store.js';
 import { SqliteReadStore } from '../../src/store/sqlite/sqlite-read-store.js';
 import { readStoreContract } from '../contract/read-store.contract.js';
 
@@ -13,7 +13,7 @@ const pos = (n: number): Position => ({ commit: BigInt(n), prepare: BigInt(n) })
 readStoreContract('sqlite', async () => new SqliteReadStore(openDatabase(mkdtempSync(join(tmpdir(), 'oauth2-rs-')))));
 
 describe('a file an earlier version wrote', () => {
-  it('gets the tokens columns of decision 0015: its rows read as unable to tell their family, new rows tell it', async () => {
+  it('gets the columns of decision 0015: its rows read as unable to tell what they were issued with, new rows tell it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'oauth2-rs-upgrade-'));
     const token = (label: string, over: Partial<TokenView> = {}): TokenView => ({
       hash: label.repeat(64),
@@ -30,18 +30,39 @@ describe('a file an earlier version wrote', () => {
       grantedScope: 'read write',
       ...over,
     });
+    const code = (label: string, issued: CodeView['issued']): CodeView => ({
+      hash: label.repeat(64),
+      grantId: 'g-2',
+      clientId: 'app',
+      userId: 'u-1',
+      scope: 'read',
+      expiresAt: 4_102_444_800,
+      issued,
+    });
+    const issued = { username: 'alice', redirectUri: 'https://app.example/cb', redirectUriProvided: true, codeChallenge: null };
     const before = openDatabase(dir);
     const store = new SqliteReadStore(before);
     await store.commit('tokens', [{ position: pos(1), ops: [{ op: 'putToken', token: token('a') }] }], pos(1), null);
-    // The table as versions before 0015 created it.
-    before.exec('ALTER TABLE rm_tokens_g1 DROP COLUMN grant_revision; ALTER TABLE rm_tokens_g1 DROP COLUMN granted_scope');
+    await store.commit('codes', [{ position: pos(1), ops: [{ op: 'putCode', code: code('c', issued) }] }], pos(1), null);
+    // The tables as versions before 0015 created them.
+    for (const [table, columns] of [
+      ['rm_tokens_g1', ['grant_revision', 'granted_scope']],
+      ['rm_codes_g1', ['username', 'redirect_uri', 'redirect_uri_provided', 'code_challenge']],
+    ] as const) {
+      for (const column of columns) before.exec(`ALTER TABLE ${table} DROP COLUMN ${column}`);
+    }
     before.close();
 
     const upgraded = new SqliteReadStore(openDatabase(dir));
     expect(await upgraded.getToken(token('a').hash)).toEqual(token('a', { grantRevision: null, grantedScope: null }));
+    expect(await upgraded.getCode(code('c', null).hash)).toEqual(code('c', null));
     await upgraded.commit('tokens', [{ position: pos(2), ops: [{ op: 'putToken', token: token('b') }] }], pos(2), pos(1));
+    await upgraded.commit('codes', [{ position: pos(2), ops: [{ op: 'putCode', code: code('d', issued) }] }], pos(2), pos(1));
     expect(await upgraded.getToken(token('b').hash)).toEqual(token('b'));
+    expect(await upgraded.getCode(code('d', issued).hash)).toEqual(code('d', issued));
     // A second process opening the upgraded file changes nothing.
-    expect(await new SqliteReadStore(openDatabase(dir)).getToken(token('b').hash)).toEqual(token('b'));
+    const again = new SqliteReadStore(openDatabase(dir));
+    expect(await again.getToken(token('b').hash)).toEqual(token('b'));
+    expect(await again.getCode(code('d', issued).hash)).toEqual(code('d', issued));
   });
 });

@@ -17,7 +17,8 @@ export type ScopeDoc = Stored & Omit<ScopeView, 'name'>;
 export type TokenDoc = Stored &
   Omit<TokenView, 'hash' | 'grantRevision' | 'grantedScope'> &
   Partial<Pick<TokenView, 'grantRevision' | 'grantedScope'>>;
-export type CodeDoc = Stored & Omit<CodeView, 'hash'>;
+/** Documents written before decision 0015 lack issued. */
+export type CodeDoc = Stored & Omit<CodeView, 'hash' | 'issued'> & Partial<Pick<CodeView, 'issued'>>;
 /**
  * One document per projection (its `_id`): which generation is active, which are building or
  * retiring. One document, so a switch is one update; only a rebuild writes it.
@@ -83,4 +84,5 @@ export const codeFromDoc = (d: CodeDoc): CodeView => ({
   userId: d.userId,
   scope: d.scope,
   expiresAt: d.expiresAt,
+  issued: d.issued ?? null,
 });

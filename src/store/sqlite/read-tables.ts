@@ -6,8 +6,10 @@ export function tableName(projection: ProjectionName, generation: number): strin
   return `rm_${projection}_g${generation}`;
 }
 
-/** Columns added to the tokens table by decision 0015, which upgradeTables adds to older files' tables. */
+/** Columns added by decision 0015, which upgradeTables adds to the tables of older files. */
 const TOKEN_COLUMNS_SINCE_0015 = 'grant_revision INTEGER, granted_scope TEXT';
+const CODE_COLUMNS_SINCE_0015 = 'username TEXT, redirect_uri TEXT, redirect_uri_provided INTEGER, code_challenge TEXT';
+const COLUMNS_SINCE_0015: Partial<Record<ProjectionName, string>> = { tokens: TOKEN_COLUMNS_SINCE_0015, codes: CODE_COLUMNS_SINCE_0015 };
 
 // Tokens and codes are keyed by a random hash: WITHOUT ROWID keeps one B-tree per table, not two.
 const DDL: Record<ProjectionName, (t: string) => string> = {
@@ -19,7 +21,7 @@ const DDL: Record<ProjectionName, (t: string) => string> = {
   scopes: (t) => `CREATE TABLE IF NOT EXISTS ${t} (name TEXT PRIMARY KEY, description TEXT NOT NULL, is_default INTEGER NOT NULL)`,
   codes: (t) => `CREATE TABLE IF NOT EXISTS ${t} (
     hash TEXT PRIMARY KEY, grant_id TEXT NOT NULL, client_id TEXT NOT NULL, user_id TEXT NOT NULL,
-    scope TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID`,
+    scope TEXT NOT NULL, expires_at INTEGER NOT NULL, ${CODE_COLUMNS_SINCE_0015}) WITHOUT ROWID`,
   tokens: (t) => `CREATE TABLE IF NOT EXISTS ${t} (
     hash TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, grant_id TEXT NOT NULL,
     client_id TEXT NOT NULL, user_id TEXT, username TEXT, scope TEXT NOT NULL,
@@ -59,11 +61,14 @@ export function createIndexes(db: Db, projection: ProjectionName, generation: nu
  * COLUMN changes only the schema, not the rows (they read the new columns as NULL).
  */
 export function upgradeTables(db: Db, projection: ProjectionName, generation: number): void {
-  if (projection !== 'tokens') return;
+  const added = COLUMNS_SINCE_0015[projection];
+  if (!added) return;
   const t = tableName(projection, generation);
   const columns = new Set(db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${t}')`).all().map((c) => c.name));
-  if (columns.size === 0 || columns.has('grant_revision')) return;
-  for (const column of TOKEN_COLUMNS_SINCE_0015.split(', ')) db.exec(`ALTER TABLE ${t} ADD COLUMN ${column}`);
+  if (columns.size === 0) return;
+  for (const column of added.split(', ')) {
+    if (!columns.has(column.split(' ')[0]!)) db.exec(`ALTER TABLE ${t} ADD COLUMN ${column}`);
+  }
 }
 
 export function dropTables(db: Db, projection: ProjectionName, generation: number): void {
@@ -126,14 +131,17 @@ export function prepareTable(db: Db, projection: ProjectionName, generation: num
     }
     case 'codes': {
       // A code never changes after issue: a replayed put keeps the first.
-      const put = db.prepare(`INSERT INTO ${t} VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`);
+      const put = db.prepare(`INSERT INTO ${t} (hash, grant_id, client_id, user_id, scope, expires_at, username, redirect_uri,
+        redirect_uri_provided, code_challenge) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`);
       const del = db.prepare(`DELETE FROM ${t} WHERE hash = ?`);
       const prune = db.prepare<[number]>(`DELETE FROM ${t} WHERE expires_at <= ?`);
       return {
         apply(op) {
           if (op.op === 'putCode') {
             const c = op.code;
-            put.run(c.hash, c.grantId, c.clientId, c.userId, c.scope, c.expiresAt);
+            const i = c.issued;
+            put.run(c.hash, c.grantId, c.clientId, c.userId, c.scope, c.expiresAt, i?.username ?? null, i?.redirectUri ?? null,
+              i === null ? null : i.redirectUriProvided ? 1 : 0, i?.codeChallenge ?? null);
           } else if (op.op === 'deleteCode') del.run(op.hash);
           else throw new Error(`${op.op} is not a codes operation`);
         },

@@ -129,9 +129,7 @@ export class SqliteReadStore implements ReadStore {
 
   async getCode(hash: string): Promise<CodeView | null> {
     const r = this.query<CodeRow>('code').get(hash);
-    return r
-      ? { hash: r.hash, grantId: r.grant_id, clientId: r.client_id, userId: r.user_id, scope: r.scope, expiresAt: r.expires_at }
-      : null;
+    return r ? codeFromRow(r) : null;
   }
 
   // ---- projection side ----
@@ -323,6 +321,10 @@ interface CodeRow {
   user_id: string;
   scope: string;
   expires_at: number;
+  username: string | null;
+  redirect_uri: string | null;
+  redirect_uri_provided: number | null;
+  code_challenge: string | null;
 }
 interface TokenRow {
   hash: string;
@@ -347,6 +349,19 @@ const clientFromRow = (r: ClientRow): ClientView => ({
   grantTypes: JSON.parse(r.grant_types) as ClientView['grantTypes'],
   allowedScopes: r.allowed_scopes === null ? null : (JSON.parse(r.allowed_scopes) as string[]),
   resourceServer: r.resource_server === 1,
+});
+
+const codeFromRow = (r: CodeRow): CodeView => ({
+  hash: r.hash,
+  grantId: r.grant_id,
+  clientId: r.client_id,
+  userId: r.user_id,
+  scope: r.scope,
+  expiresAt: r.expires_at,
+  issued:
+    r.username === null || r.redirect_uri === null || r.redirect_uri_provided === null
+      ? null
+      : { username: r.username, redirectUri: r.redirect_uri, redirectUriProvided: r.redirect_uri_provided === 1, codeChallenge: r.code_challenge },
 });
 
 const tokenFromRow = (r: TokenRow): TokenView => ({
