@@ -1,6 +1,7 @@
 import type { Db } from 'mongodb';
-import type { CodeView, ProjectionName, ReadOp, TokenView } from '../read-store.js';
+import type { CodeView, ProjectionName, ReadOp } from '../read-store.js';
 import { generationCollection } from './collections.js';
+import { type TokenDoc, tokenDocument } from './documents.js';
 import {
   deleteManyById,
   type GuardMode,
@@ -53,7 +54,7 @@ export async function applyOp(
       await generationCollection(db, 'codes', generation).deleteOne({ _id: op.hash });
       return;
     case 'putToken': {
-      const { hash, ...fields } = op.token;
+      const { hash, fields } = tokenDocument(op.token);
       return insertOnce(generationCollection(db, 'tokens', generation), hash, key, fields);
     }
     case 'deleteToken':
@@ -130,13 +131,13 @@ function commutingGroups(ops: readonly KeyedOp[]): KeyedOp[][] {
 async function applyGroup(db: Db, generation: number, group: readonly KeyedOp[]): Promise<void> {
   const tokens = generationCollection(db, 'tokens', generation);
   const codes = generationCollection(db, 'codes', generation);
-  const tokenInserts: Array<{ id: string; key: string; fields: Omit<TokenView, 'hash'> }> = [];
+  const tokenInserts: Array<{ id: string; key: string; fields: Omit<TokenDoc, '_id' | 'pos'> }> = [];
   const codeInserts: Array<{ id: string; key: string; fields: Omit<CodeView, 'hash'> }> = [];
   const tokenDeletes: string[] = [];
   const codeDeletes: string[] = [];
   for (const { op, key } of group) {
     if (op.op === 'putToken') {
-      const { hash, ...fields } = op.token;
+      const { hash, fields } = tokenDocument(op.token);
       tokenInserts.push({ id: hash, key, fields });
     } else if (op.op === 'putCode') {
       const { hash, ...fields } = op.code;

@@ -62,6 +62,16 @@ export const scopeFromDoc = (d: ScopeDoc): ScopeView => ({
   isDefault: d.isDefault,
 });
 
+/**
+ * A token row as its document holds it: without grantRevision and grantedScope when both are null
+ * (every access token), which tokenFromDoc reads back as null. Documents stay the size they were
+ * before decision 0015 for all but refresh tokens.
+ */
+export function tokenDocument(token: TokenView): { hash: string; fields: Omit<TokenDoc, '_id' | 'pos'> } {
+  const { hash, grantRevision, grantedScope, ...rest } = token;
+  return { hash, fields: grantRevision === null && grantedScope === null ? rest : { ...rest, grantRevision, grantedScope } };
+}
+
 export const tokenFromDoc = (d: TokenDoc): TokenView => ({
   hash: d._id,
   kind: d.kind,
