@@ -6,10 +6,13 @@ export function tableName(projection: ProjectionName, generation: number): strin
   return `rm_${projection}_g${generation}`;
 }
 
-/** Columns added by decision 0015, which upgradeTables adds to the tables of older files. */
-const TOKEN_COLUMNS_SINCE_0015 = 'grant_revision INTEGER, granted_scope TEXT';
-const CODE_COLUMNS_SINCE_0015 = 'username TEXT, redirect_uri TEXT, redirect_uri_provided INTEGER, code_challenge TEXT';
-const COLUMNS_SINCE_0015: Partial<Record<ProjectionName, string>> = { tokens: TOKEN_COLUMNS_SINCE_0015, codes: CODE_COLUMNS_SINCE_0015 };
+/** Columns added by decision 0015 (name, type), which upgradeTables adds to the tables of older files. */
+const COLUMNS_SINCE_0015: Partial<Record<ProjectionName, ReadonlyArray<readonly [name: string, type: string]>>> = {
+  tokens: [['grant_revision', 'INTEGER'], ['granted_scope', 'TEXT']],
+  codes: [['username', 'TEXT'], ['redirect_uri', 'TEXT'], ['redirect_uri_provided', 'INTEGER'], ['code_challenge', 'TEXT']],
+};
+const since0015 = (projection: ProjectionName): string =>
+  (COLUMNS_SINCE_0015[projection] ?? []).map(([name, type]) => `${name} ${type}`).join(', ');
 
 // Tokens and codes are keyed by a random hash: WITHOUT ROWID keeps one B-tree per table, not two.
 const DDL: Record<ProjectionName, (t: string) => string> = {
@@ -21,11 +24,11 @@ const DDL: Record<ProjectionName, (t: string) => string> = {
   scopes: (t) => `CREATE TABLE IF NOT EXISTS ${t} (name TEXT PRIMARY KEY, description TEXT NOT NULL, is_default INTEGER NOT NULL)`,
   codes: (t) => `CREATE TABLE IF NOT EXISTS ${t} (
     hash TEXT PRIMARY KEY, grant_id TEXT NOT NULL, client_id TEXT NOT NULL, user_id TEXT NOT NULL,
-    scope TEXT NOT NULL, expires_at INTEGER NOT NULL, ${CODE_COLUMNS_SINCE_0015}) WITHOUT ROWID`,
+    scope TEXT NOT NULL, expires_at INTEGER NOT NULL, ${since0015('codes')}) WITHOUT ROWID`,
   tokens: (t) => `CREATE TABLE IF NOT EXISTS ${t} (
     hash TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, grant_id TEXT NOT NULL,
     client_id TEXT NOT NULL, user_id TEXT, username TEXT, scope TEXT NOT NULL,
-    issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, ${TOKEN_COLUMNS_SINCE_0015}) WITHOUT ROWID`,
+    issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, ${since0015('tokens')}) WITHOUT ROWID`,
 };
 
 /**
@@ -66,8 +69,8 @@ export function upgradeTables(db: Db, projection: ProjectionName, generation: nu
   const t = tableName(projection, generation);
   const columns = new Set(db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${t}')`).all().map((c) => c.name));
   if (columns.size === 0) return;
-  for (const column of added.split(', ')) {
-    if (!columns.has(column.split(' ')[0]!)) db.exec(`ALTER TABLE ${t} ADD COLUMN ${column}`);
+  for (const [name, type] of added) {
+    if (!columns.has(name)) db.exec(`ALTER TABLE ${t} ADD COLUMN ${name} ${type}`);
   }
 }
 
