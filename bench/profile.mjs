@@ -95,7 +95,12 @@ async function appendStats(url) {
   const text = await (await fetch(`${url}/metrics`)).text();
   const total = (name) =>
     [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
-  return { sum: total('oauth2_event_append_seconds_sum'), count: total('oauth2_event_append_seconds_count') };
+  return {
+    sum: total('oauth2_event_append_seconds_sum'),
+    count: total('oauth2_event_append_seconds_count'),
+    commits: total('oauth2_event_log_commits_total'),
+    syncs: total('oauth2_event_log_syncs_total'),
+  };
 }
 
 export async function runProfile({ duration, warmup, scenario: key, mongoUrl }) {
@@ -123,6 +128,10 @@ export async function runProfile({ duration, warmup, scenario: key, mongoUrl }) 
     const appends = after.count - before.count;
     if (appends > 0) {
       log(`appends during the run: ${appends}, mean append time (queue + group commit) ${((1000 * (after.sum - before.sum)) / appends).toFixed(2)} ms`);
+      const commits = after.commits - before.commits;
+      if (commits > 0) {
+        log(`commits: ${commits} (${(appends / commits).toFixed(1)} appends each), WAL syncs: ${after.syncs - before.syncs}`);
+      }
     }
     await proc.stop();
     const stopped = performance.now();

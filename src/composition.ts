@@ -69,6 +69,7 @@ export async function openRuntime(
   let projected: () => Promise<Position | null> = async () => null;
   const metrics = new Metrics(async () => projectionLagSeconds(stores.events, await projected()));
   const events = instrumentAppends(stores.events, (s) => metrics.appendSeconds.observe(s));
+  if (stores.groupCommit) metrics.countGroupCommits(stores.groupCommit);
   const checkpoints = new CheckpointWaiter(reads, PROJECTORS.map((p) => p.name));
   const now = () => Math.floor(Date.now() / 1000);
   const projectorLog = log.child({ component: 'projector' });

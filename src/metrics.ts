@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { GroupCommitCounts } from './store/open-stores.js';
 
 /** The operator's metrics (Prometheus text at /metrics); one registry per runtime. */
 export class Metrics {
@@ -26,6 +27,26 @@ export class Metrics {
   });
 
   readonly projectionLag: Gauge;
+
+  /**
+   * The embedded log's transactions and WAL syncs, beside the appends (the append histogram's
+   * count): appends per commit is what group commit achieves, and a sync is most of a commit's
+   * cost (decision 0016).
+   */
+  countGroupCommits(counts: GroupCommitCounts): void {
+    const counter = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    counter('oauth2_event_log_commits_total', 'Transactions committed to the embedded event log', () => counts.commits);
+    counter('oauth2_event_log_syncs_total', 'Syncs (fdatasync) of the embedded event log\'s WAL', () => counts.syncs);
+  }
 
   constructor(lagSeconds: () => Promise<number>) {
     this.projectionLag = new Gauge({

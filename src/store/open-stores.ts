@@ -9,6 +9,11 @@ import { type Db, openDatabase } from './sqlite/database.js';
 import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
 import { SqliteReadStore } from './sqlite/sqlite-read-store.js';
 
+export interface GroupCommitCounts {
+  readonly commits: number;
+  readonly syncs: number;
+}
+
 export interface Stores {
   events: EventStore;
   reads: ReadStore;
@@ -19,6 +24,8 @@ export interface Stores {
    * and how to make the read cache forget what it changes.
    */
   embedded: { events: SqliteEventStore; reads: SqliteReadStore; forget(projection: ProjectionName): void } | null;
+  /** The embedded event log's group commit counts, when the events are in SQLite (for /metrics). */
+  groupCommit: GroupCommitCounts | null;
   close(): Promise<void>;
 }
 
@@ -93,6 +100,7 @@ export async function openStores(
       reads: cached,
       embedded:
         sqliteEvents && sqliteReads ? { events: sqliteEvents, reads: sqliteReads, forget: cached.forget } : null,
+      groupCommit: sqliteEvents,
       kinds: { events: config.EVENTSTORE_URL ? 'eventstoredb' : 'sqlite', reads: config.MONGODB_URL ? 'mongodb' : 'sqlite' },
       async close() {
         for (const close of closers.reverse()) await close();

@@ -34,3 +34,34 @@ describe('/metrics', () => {
     expect(metric(text, 'oauth2_projection_lag_seconds')).toBe(0);
   });
 });
+
+describe('/metrics on the embedded event log', () => {
+  const counts = async () => {
+    const text = (await s.app.inject({ url: '/metrics' })).body;
+    return {
+      appends: metric(text, 'oauth2_event_append_seconds_count'),
+      commits: metric(text, 'oauth2_event_log_commits_total'),
+      syncs: metric(text, 'oauth2_event_log_syncs_total'),
+    };
+  };
+
+  it('counts one commit and one sync per append made alone', async () => {
+    const before = await counts();
+    for (let i = 0; i < 3; i++) expect((await s.token({ grant_type: 'client_credentials' })).statusCode).toBe(200);
+    const after = await counts();
+    expect(after.appends - before.appends).toBe(3);
+    expect(after.commits - before.commits).toBe(3);
+    expect(after.syncs - before.syncs).toBe(3);
+  });
+
+  it('counts fewer commits than appends when concurrent appends are committed together', async () => {
+    const before = await counts();
+    const answers = await Promise.all(Array.from({ length: 16 }, () => s.token({ grant_type: 'client_credentials' })));
+    expect(answers.map((r) => r.statusCode)).toEqual(Array(16).fill(200));
+    const after = await counts();
+    expect(after.appends - before.appends).toBe(16);
+    expect(after.commits - before.commits).toBeGreaterThanOrEqual(1);
+    expect(after.commits - before.commits).toBeLessThan(16);
+    expect(after.syncs - before.syncs).toBeLessThanOrEqual(after.commits - before.commits);
+  });
+});

@@ -86,6 +86,9 @@ export class SqliteEventStore implements EventStore {
     return this.writer.commits;
   }
 
+  /** Syncs of the WAL started: at most one per commit, fewer when one covers several. */
+  syncs = 0;
+
   /** See BatchWriter.projectInTransaction: the inline projection of the embedded store. */
   projectInTransaction(project: (written: RecordedEvent[]) => void): void {
     this.writer.projectInTransaction(project);
@@ -201,6 +204,7 @@ export class SqliteEventStore implements EventStore {
   private sync(): void {
     if (this.syncing >= SYNCS_IN_FLIGHT || this.unsynced.length === 0) return;
     this.syncing += 1;
+    this.syncs += 1;
     const settled = this.unsynced;
     this.unsynced = [];
     this.walFd ??= openSync(`${this.db.name}-wal`, 'r');
