@@ -28,6 +28,19 @@ export class Metrics {
 
   readonly projectionLag: Gauge;
 
+  constructor(lagSeconds: () => Promise<number>) {
+    this.projectionLag = new Gauge({
+      name: 'oauth2_projection_lag_seconds',
+      help: 'Age of the oldest event not yet in the read models (0 when caught up)',
+      registers: [this.registry],
+      // Every worker measures the same stores: across workers, the largest, not the sum.
+      aggregator: 'max',
+      async collect() {
+        this.set(await lagSeconds());
+      },
+    });
+  }
+
   /**
    * The embedded log's transactions and WAL syncs, beside the appends (the append histogram's
    * count): appends per commit is what group commit achieves, and a sync is most of a commit's
@@ -46,18 +59,5 @@ export class Metrics {
       });
     counter('oauth2_event_log_commits_total', 'Transactions committed to the embedded event log', () => counts.commits);
     counter('oauth2_event_log_syncs_total', 'Syncs (fdatasync) of the embedded event log\'s WAL', () => counts.syncs);
-  }
-
-  constructor(lagSeconds: () => Promise<number>) {
-    this.projectionLag = new Gauge({
-      name: 'oauth2_projection_lag_seconds',
-      help: 'Age of the oldest event not yet in the read models (0 when caught up)',
-      registers: [this.registry],
-      // Every worker measures the same stores: across workers, the largest, not the sum.
-      aggregator: 'max',
-      async collect() {
-        this.set(await lagSeconds());
-      },
-    });
   }
 }
