@@ -1,4 +1,4 @@
-import { codeStream, decideRedeemCode, evolveCode, initialCode, type RedeemDecision } from '../domain/authorization-code.js';
+import { codeStream, decideRedeemCode, evolveCode, initialCode } from '../domain/authorization-code.js';
 import { OAuthError } from '../domain/errors.js';
 import { type Position, type StreamAppend, WrongExpectedRevisionError } from '../store/event-store.js';
 import type { ClientView } from '../store/read-store.js';
@@ -6,7 +6,7 @@ import { s256, tokenDigest } from '../security/tokens.js';
 import { ensureGrantAllowed } from './authenticate-client.js';
 import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
 import { type PreparedGrant, prepareGrant, type TokenResponse } from './issue-grant.js';
-import { loadAggregate } from './load.js';
+import { decideOrRecheck, loadAggregate } from './load.js';
 import { presumeCode } from './presume-code.js';
 import { revokeGrant } from './revoke.js';
 
@@ -39,19 +39,16 @@ export async function exchangeCode(
   const row = ctx.inlineProjection ? await ctx.reads.getCode(codeHash) : null;
   for (let presumed = presumeCode(row); ; presumed = null) {
     const { state, revision } = presumed ?? (await loadAggregate(ctx.events, stream, evolveCode, initialCode));
-    let decision: RedeemDecision;
-    try {
-      decision = decideRedeemCode(state, {
+    const decision = decideOrRecheck(presumed !== null, () =>
+      decideRedeemCode(state, {
         clientId: client.clientId,
         redirectUri: req.redirectUri,
         codeVerifier: req.codeVerifier,
         verifierChallenge,
         now: ctx.now(),
-      });
-    } catch (error) {
-      if (presumed) continue;
-      throw error;
-    }
+      }),
+    );
+    if (decision === null) continue;
     if (revision === 'no_stream') throw new OAuthError('invalid_grant', 'authorization code is invalid');
     const redemption = toNewEvents(decision.events, actor);
     if (decision.outcome === 'redeemed') {

@@ -114,3 +114,17 @@ export function rememberAppended<S>(
   if (cached && cached.revision >= nextRevision) return;
   cache.set(streamId, fold(evolve, loaded, appended), nextRevision);
 }
+
+/**
+ * Decides on a state presumed from a read-model row, or on the stream's (decision 0015). A refusal
+ * decided on a presumed state is null: the row may be behind the stream, so the caller decides
+ * again on the stream before it answers with an error.
+ */
+export function decideOrRecheck<D>(presumed: boolean, decide: () => D): D | null {
+  try {
+    return decide();
+  } catch (error) {
+    if (presumed) return null;
+    throw error;
+  }
+}

@@ -7,7 +7,7 @@ import { randomToken, tokenDigest } from '../security/tokens.js';
 import { ensureGrantAllowed } from './authenticate-client.js';
 import { type CommandContext, type RequestMeta, toNewEvents } from './context.js';
 import type { TokenResponse } from './issue-grant.js';
-import { rememberAppended } from './load.js';
+import { decideOrRecheck, rememberAppended } from './load.js';
 import { loadGrant, presumeGrant } from './load-grant.js';
 
 /**
@@ -61,13 +61,8 @@ export async function refreshGrant(
   for (let presumed = presumeGrant(found, ctx.now()); ; presumed = null) {
     const { state, revision } = presumed ?? (await loadGrant(ctx, grantId));
     const now = ctx.now();
-    let decision: RefreshDecision;
-    try {
-      decision = decide(state, now);
-    } catch (error) {
-      if (presumed) continue;
-      throw error;
-    }
+    const decision = decideOrRecheck(presumed !== null, () => decide(state, now));
+    if (decision === null) continue;
     if (revision === 'no_stream') throw new OAuthError('invalid_grant', 'refresh token is invalid');
 
     if (decision.outcome === 'repeat') {
