@@ -86,7 +86,10 @@ export class SqliteEventStore implements EventStore {
     return this.writer.commits;
   }
 
-  /** Syncs of the WAL started: at most one per commit, fewer when one covers several. */
+  /**
+   * Syncs of the WAL started: at most one per commit, fewer when one covers several, and one more
+   * for each waitDurable (a refresh repeated within its grace window).
+   */
   syncs = 0;
 
   /** See BatchWriter.projectInTransaction: the inline projection of the embedded store. */
