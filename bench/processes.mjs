@@ -99,6 +99,8 @@ async function startProcess({ name, script, args = [], nodeArgs = [], env, port,
     name,
     url,
     pid: child.pid,
+    /** Its stdout and stderr, until it is stopped. */
+    logFile,
     startSeconds,
     rssMB: () => rssMB(child.pid),
     alive: () => child.exitCode === null && child.signalCode === null,

@@ -6,6 +6,7 @@ import { HELLO_SILENT, median, SINGLE } from './report.mjs';
 import { freshStore } from './ours.mjs';
 import { prime, signIn } from './pools.mjs';
 import { waitForQuiet } from './quiet.mjs';
+import { LINE_DELAY_MS, logOffset, medianServerP99, serverLatency } from './server-latency.mjs';
 import { startHello, startOidc, startOurs } from './processes.mjs';
 import { OURS, PEERS } from './scenarios.mjs';
 
@@ -77,8 +78,8 @@ export async function runTable({ duration, rounds, warmup, mongoUrl, workers }) 
     const oidc = await startOidc();
     started.push(oidc);
     const peers = {
-      hello: { name: 'hello-world', url: hello.url },
-      helloSilent: { name: HELLO_SILENT, url: helloSilent.url },
+      hello: { name: 'hello-world', url: hello.url, proc: hello },
+      helloSilent: { name: HELLO_SILENT, url: helloSilent.url, proc: helloSilent },
       oidc: { name: 'oidc-provider', url: oidc.url },
     };
     const phases = [roundOrder(ours[0], single, peers), ...(ours[1] ? [mongoOrder(ours[1])] : [])];
@@ -116,7 +117,16 @@ export async function runTable({ duration, rounds, warmup, mongoUrl, workers }) 
       try {
         const load = await scenario.prepare(target, n);
         setup = (performance.now() - setupStarted) / 1000;
+        // The server's own times for this run's requests, from its output file (server-latency.mjs).
+        const logFile = label === 'warm-up' ? undefined : target.proc?.logFile;
+        const offset = logFile ? logOffset(logFile) : 0;
+        const from = Date.now();
         r = await measure(target.url, load, seconds);
+        if (logFile) {
+          const to = Date.now();
+          await new Promise((resolve) => setTimeout(resolve, LINE_DELAY_MS));
+          r.server = serverLatency(logFile, offset, from, to);
+        }
       } catch (error) {
         // A setup that fails (the server refusing to issue the pool) is this scenario's error.
         const message = error instanceof Error ? error.message : String(error);
@@ -128,7 +138,7 @@ export async function runTable({ duration, rounds, warmup, mongoUrl, workers }) 
       const errs = errorCount(r);
       log(
         `${label.padEnd(9)} ${target.name.padEnd(26)} ${scenario.key.padEnd(24)} ${r.rps.toFixed(0).padStart(6)} req/s` +
-          `  p50 ${r.p50} ms  p99 ${r.p99} ms${setup >= 0.5 ? `  (setup ${setup.toFixed(1)} s)` : ''}` +
+          `  p50 ${r.p50} ms  p99 ${r.p99} ms${r.server ? ` (in the server ${r.server.p99.toFixed(1)})` : ''}${setup >= 0.5 ? `  (setup ${setup.toFixed(1)} s)` : ''}` +
           `${errs ? `  ERRORS ${errs} ${JSON.stringify(r.statuses)} ${r.failures.join(' | ')}` : ''}` +
           `${r.poolSpent ? `  (pool of ${n} spent after ${r.duration} s)` : ''}`,
       );
@@ -153,6 +163,7 @@ export async function runTable({ duration, rounds, warmup, mongoUrl, workers }) 
       rps: median(runs.map((r) => r.rps)),
       p50: median(runs.map((r) => r.p50)),
       p99: median(runs.map((r) => r.p99)),
+      serverP99: medianServerP99(runs),
       errors: runs.reduce((sum, r) => sum + errorCount(r), 0),
       failures: [...new Set(runs.flatMap((r) => r.failures))].slice(0, 3),
       poolSpent: runs.some((r) => r.poolSpent),
