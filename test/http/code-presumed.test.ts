@@ -8,7 +8,10 @@ import { codeStream, evolveCode, initialCode } from '../../src/domain/authorizat
 import { OAuthError } from '../../src/domain/errors.js';
 import type { CodeView } from '../../src/store/read-store.js';
 import { s256, tokenDigest } from '../../src/security/tokens.js';
-import { startTestServer, type TestServer } from '../support/app.js';
+import pino from 'pino';
+import { openRuntime } from '../../src/composition.js';
+import { buildApp } from '../../src/http/app.js';
+import { BASIC, form, startTestServer, type TestServer } from '../support/app.js';
 
 /**
  * A code exchange is decided first on the code's row in the codes read model, and its redemption
@@ -83,6 +86,33 @@ describe('an exchange whose row lags behind its stream (a redemption not yet pro
     const replay = exchangeCode(lagging(before), await client(), { code, redirectUri, codeVerifier: undefined }, {});
     await expect(replay).rejects.toThrow(new OAuthError('invalid_grant', 'authorization code has already been used'));
     expect(await me(first.json().access_token)).toBe(401);
+  });
+});
+
+describe('an exchange of a code another worker redeemed, on the worker that issued it', () => {
+  it('is a replay, decided on the stream, though this worker still has the code it projected (decision 0015)', async () => {
+    // Another worker: a second runtime (its own connection) on the same store.
+    const other = await openRuntime(s.runtime.config, pino({ level: 'silent' }));
+    const otherApp = buildApp(other);
+    try {
+      const code = await newCode();
+      const first = await otherApp.inject({
+        method: 'POST',
+        url: '/api/v1/tokens/',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: BASIC },
+        payload: form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT }),
+      });
+      expect(first.statusCode).toBe(200);
+      expect(await me(first.json().access_token)).toBe(200);
+
+      const replay = await exchange(code);
+      expect(replay.statusCode).toBe(400);
+      expect(replay.json()).toMatchObject({ error: 'invalid_grant', error_description: 'authorization code has already been used' });
+      expect(await me(first.json().access_token)).toBe(401);
+    } finally {
+      await otherApp.close();
+      await other.close();
+    }
   });
 });
 
