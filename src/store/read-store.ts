@@ -131,11 +131,6 @@ export interface ReadStore {
   getUserByUsername(username: string): Promise<UserView | null>;
   listScopes(): Promise<ScopeView[]>;
   getToken(hash: string): Promise<TokenView | null>;
-  /**
-   * A code's row. It may lag the code's stream (a redemption projected elsewhere, not yet here, or
-   * by another process on the embedded store): an exchange decides on it only at the stream's
-   * revision (decision 0015).
-   */
   getCode(hash: string): Promise<CodeView | null>;
 
   /** Every generation of every projection, with its checkpoint, as stored now. */

@@ -90,7 +90,7 @@ describe('an exchange whose row lags behind its stream (a redemption not yet pro
 });
 
 describe('an exchange of a code another worker redeemed, on the worker that issued it', () => {
-  it('is a replay, decided on the stream, though this worker still has the code it projected (decision 0015)', async () => {
+  it('is a replay: the tokens the first exchange bought are revoked', async () => {
     // Another worker: a second runtime (its own connection) on the same store.
     const other = await openRuntime(s.runtime.config, pino({ level: 'silent' }));
     const otherApp = buildApp(other);

@@ -66,39 +66,3 @@ describe('a file an earlier version wrote', () => {
     expect(await again.getCode(code('d', issued).hash)).toEqual(code('d', issued));
   });
 });
-
-describe('the codes a connection projected itself', () => {
-  const code = (label: string, expiresAt: number): CodeView => ({
-    hash: label.repeat(64),
-    grantId: `g-${label}`,
-    clientId: 'app',
-    userId: 'u-1',
-    scope: 'read',
-    expiresAt,
-    issued: { username: 'alice', redirectUri: 'https://app.example/cb', redirectUriProvided: true, codeChallenge: null },
-  });
-  const at = (n: number, op: Parameters<SqliteReadStore['commit']>[1][number]['ops'][number]) => [{ position: pos(n), ops: [op] }];
-
-  it('are given from memory until this connection deletes or prunes them: a deletion by another one lags (decision 0015)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oauth2-rs-own-codes-'));
-    const here = new SqliteReadStore(openDatabase(dir));
-    const elsewhere = new SqliteReadStore(openDatabase(dir));
-    const [a, b, c] = [code('a', 4_102_444_800), code('b', 4_102_444_800), code('c', 1_000)];
-    await here.commit('codes', [...at(1, { op: 'putCode', code: a }), ...at(2, { op: 'putCode', code: b }), ...at(3, { op: 'putCode', code: c })], pos(3), null);
-    expect(await elsewhere.getCode(a.hash)).toEqual(a);
-
-    // Redeemed through the other connection: gone from the table, still given here.
-    await elsewhere.commit('codes', at(4, { op: 'deleteCode', hash: a.hash }), pos(4), pos(3));
-    expect(await elsewhere.getCode(a.hash)).toBeNull();
-    expect(await here.getCode(a.hash)).toEqual(a);
-
-    // Redeemed through this one: gone here too.
-    await here.commit('codes', at(5, { op: 'deleteCode', hash: b.hash }), pos(5), pos(4));
-    expect(await here.getCode(b.hash)).toBeNull();
-
-    // Expired and pruned here: gone.
-    expect(await here.pruneExpired(2_000)).toBe(1);
-    expect(await here.getCode(c.hash)).toBeNull();
-    expect(await here.getCode(a.hash)).toEqual(a);
-  });
-});

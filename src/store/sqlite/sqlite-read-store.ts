@@ -15,7 +15,6 @@ import {
   type TokenView,
   type UserView,
 } from '../read-store.js';
-import { RecentMap } from '../../recent-map.js';
 import { TokenCache } from './token-cache.js';
 import { createIndexes, createTables, dropTables, prepareTable, type TableStatements, tableName, upgradeTables } from './read-tables.js';
 
@@ -28,9 +27,6 @@ interface GenerationRow {
 
 /** How long a process keeps its view of the active generations before asking again. */
 const VIEW_TTL_MS = 500;
-
-/** Codes awaiting their exchange, as projected here: ~5 MB at most. */
-const OWN_CODES = 10_000;
 
 const toInfo = (r: GenerationRow): GenerationInfo => ({
   projection: r.projection,
@@ -51,15 +47,6 @@ export class SqliteReadStore implements ReadStore {
   private viewAt = 0;
   private readonly q;
   private readonly tokenCache: TokenCache;
-  /**
-   * The rows of the codes this connection projected and has not seen redeemed, so that an
-   * exchange on this process finds its code without a read transaction and a B-tree descent
-   * (37 µs of a code exchange's main thread, profiled with one worker). A code redeemed or
-   * pruned by another process is still here: getCode may lag, and the exchange decides at the
-   * code stream's revision (decision 0015, amended). So does a code whose transaction rolled back,
-   * which nobody was given.
-   */
-  private readonly ownCodes = new RecentMap<string, CodeView>(OWN_CODES);
 
   constructor(private readonly db: Db) {
     this.tokenCache = new TokenCache(db);
@@ -141,8 +128,6 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async getCode(hash: string): Promise<CodeView | null> {
-    const own = this.ownCodes.get(hash);
-    if (own) return own;
     const r = this.query<CodeRow>('code').get(hash);
     return r ? codeFromRow(r) : null;
   }
@@ -174,11 +159,7 @@ export class SqliteReadStore implements ReadStore {
     const table = this.table(row.projection, row.generation);
     for (const entry of entries) {
       if (done && comparePositions(entry.position, done) <= 0) continue;
-      for (const op of entry.ops) {
-        table.apply(op);
-        if (op.op === 'putCode') this.ownCodes.set(op.code.hash, op.code);
-        else if (op.op === 'deleteCode') this.ownCodes.delete(op.hash);
-      }
+      for (const op of entry.ops) table.apply(op);
     }
     if (!done || comparePositions(checkpoint, done) > 0) {
       this.q.setCheckpoint.run(formatPosition(checkpoint), row.projection, row.generation);
@@ -296,7 +277,6 @@ export class SqliteReadStore implements ReadStore {
 
   async pruneExpired(now: number): Promise<number> {
     this.tokenCache.forget();
-    for (const [hash, code] of this.ownCodes) if (code.expiresAt <= now) this.ownCodes.delete(hash);
     return this.db
       .transaction(() => {
         let pruned = 0;
