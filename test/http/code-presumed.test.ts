@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCode, validateAuthorizationRequest } from '../../src/commands/authorize.js';
 import type { CommandContext } from '../../src/commands/context.js';
@@ -8,7 +9,6 @@ import { codeStream, evolveCode, initialCode } from '../../src/domain/authorizat
 import { OAuthError } from '../../src/domain/errors.js';
 import type { CodeView } from '../../src/store/read-store.js';
 import { s256, tokenDigest } from '../../src/security/tokens.js';
-import pino from 'pino';
 import { openRuntime } from '../../src/composition.js';
 import { buildApp } from '../../src/http/app.js';
 import { BASIC, form, startTestServer, type TestServer } from '../support/app.js';
