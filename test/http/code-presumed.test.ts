@@ -91,8 +91,9 @@ describe('an exchange whose row lags behind its stream (a redemption not yet pro
 
 describe('an exchange of a code another worker redeemed, on the worker that issued it', () => {
   it('is a replay: the tokens the first exchange bought are revoked', async () => {
-    // Another worker: a second runtime (its own connection) on the same store.
-    const other = await openRuntime(s.runtime.config, pino({ level: 'silent' }));
+    // Another worker: a second runtime (its own connection) on the same store, leaving the
+    // projector and the WAL's checkpoints to the first, as `serve` opens its workers.
+    const other = await openRuntime(s.runtime.config, pino({ level: 'silent' }), { projections: false, checkpointWal: false });
     const otherApp = buildApp(other);
     try {
       const code = await newCode();
