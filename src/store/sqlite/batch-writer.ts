@@ -3,6 +3,8 @@ import { BUSY_TIMEOUT_MS, type Db } from './database.js';
 import { type AppendResult, type Position, type RecordedEvent, type StreamAppend, WrongExpectedRevisionError } from '../event-store.js';
 import { type EventRow, SCHEMA, toPosition, toRecorded } from './event-rows.js';
 
+const RESTORE_BUSY_TIMEOUT = `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`;
+
 /** What became of one append of a batch: its results per stream, or why it was refused. */
 export type Outcome = { ok: true; result: AppendResult[] } | { ok: false; error: unknown };
 
@@ -44,7 +46,8 @@ export class BatchWriter {
   tryWriteBatch(batch: StreamAppend[][]): Outcome[] | null {
     const outcomes: Outcome[] = [];
     // Not a prepared statement: this pragma takes effect when it is prepared, not when it runs.
-    this.db.pragma('busy_timeout = 0');
+    // exec, not pragma(): it makes no statement object and reads no rows (a fifth of the cost).
+    this.db.exec('PRAGMA busy_timeout = 0');
     try {
       // IMMEDIATE: take the write lock up front, instead of failing when a read transaction
       // cannot be upgraded.
@@ -53,7 +56,7 @@ export class BatchWriter {
       if (String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY')) return null;
       throw error;
     } finally {
-      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      this.db.exec(RESTORE_BUSY_TIMEOUT);
     }
     this.commits += 1;
     return outcomes;
