@@ -12,6 +12,11 @@ export function median(xs) {
 
 /** The label of the rows of our server with one worker, when the others run several. */
 export const SINGLE = 'ours, 1 worker';
+/**
+ * The key of the client_credentials run between the code exchange and refresh in each round: the
+ * base of their targets, side by side (table.mjs).
+ */
+export const CC_BESIDE_WRITES = 'cc_between_writes';
 /** The hello-world run without its logger: a reference row, not the issue's baseline (decision 0013). */
 export const HELLO_SILENT = 'hello-world, logger off';
 
@@ -81,13 +86,17 @@ function targetTable(rows, target) {
     const perRound = a.perRound.map((x, i) => x / b.perRound[i]).filter((x) => Number.isFinite(x));
     return perRound.length === 0 ? NaN : median(perRound);
   };
+  // Refresh and code exchange against the client_credentials run between them, when the run had
+  // one: the round's first client_credentials run is a minute earlier, and this machine's speed
+  // drifts by a third in a minute.
+  const writesBase = ours(CC_BESIDE_WRITES) ?? ours('client_credentials');
   const checks = [
     ['client_credentials ≥ 2× oidc-provider', ratio(ours('client_credentials'), get('oidc-provider', 'oidc_client_credentials')), 2, '×'],
     ['client_credentials ≥ 50% of hello-world', ratio(ours('client_credentials'), get('hello-world', 'hello')), 0.5, '%'],
     ['introspection ≥ 3× oidc-provider', ratio(ours('introspection'), get('oidc-provider', 'oidc_introspection')), 3, '×'],
     ['introspection ≥ 70% of hello-world', ratio(ours('introspection'), get('hello-world', 'hello')), 0.7, '%'],
-    ['refresh ≥ 70% of client_credentials', ratio(ours('refresh'), ours('client_credentials')), 0.7, '%'],
-    ['code exchange ≥ 70% of client_credentials', ratio(ours('code'), ours('client_credentials')), 0.7, '%'],
+    ['refresh ≥ 70% of client_credentials', ratio(ours('refresh'), writesBase), 0.7, '%'],
+    ['code exchange ≥ 70% of client_credentials', ratio(ours('code'), writesBase), 0.7, '%'],
   ].map(([name, value, need, unit]) => [
     name,
     unit === '×' ? `${fmt(value, 2)}×` : `${fmt(value * 100)}%`,
