@@ -88,7 +88,7 @@ function targetTable(rows, target) {
   };
   // Refresh and code exchange against the client_credentials run between them, when the run had
   // one: the round's first client_credentials run is a minute earlier, and this machine's speed
-  // drifts by a third in a minute.
+  // moves within a minute (docs/performance.md, "Noise").
   const writesBase = ours(CC_BESIDE_WRITES) ?? ours('client_credentials');
   const checks = [
     ['client_credentials ≥ 2× oidc-provider', ratio(ours('client_credentials'), get('oidc-provider', 'oidc_client_credentials')), 2, '×'],

@@ -1,5 +1,7 @@
 // The main comparison: every scenario against our server and the peers, interleaved in rounds
-// (each round runs every scenario once, so all see the same machine state), then the rounds on
+// (each round runs every scenario once, client_credentials twice, so all see the same machine state;
+// the second client_credentials run sits between the code exchange and refresh, as the base of
+// their targets), then the rounds on
 // MongoDB read models; medians of rounds. Each run starts on a quiet machine (quiet.mjs).
 import { errorCount, measure } from './measure.mjs';
 import { CC_BESIDE_WRITES, HELLO_SILENT, median, SINGLE } from './report.mjs';
