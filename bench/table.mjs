@@ -1,8 +1,8 @@
 // The main comparison: every scenario against our server and the peers, interleaved in rounds
-// (each round runs every scenario once, client_credentials twice, so all see the same machine state;
-// the second client_credentials run sits between the code exchange and refresh, as the base of
-// their targets), then the rounds on
-// MongoDB read models; medians of rounds. Each run starts on a quiet machine (quiet.mjs).
+// (each round runs every scenario once, client_credentials twice, so all see the same machine
+// state; the second client_credentials run sits between the code exchange and refresh, as the
+// base of their targets), then the rounds on MongoDB read models; medians of rounds. Each run
+// starts on a quiet machine (quiet.mjs).
 import { errorCount, measure } from './measure.mjs';
 import { CC_BESIDE_WRITES, HELLO_SILENT, median, SINGLE } from './report.mjs';
 import { freshStore } from './ours.mjs';
