@@ -11,7 +11,7 @@ import type { CodeView } from '../../src/store/read-store.js';
 import { s256, tokenDigest } from '../../src/security/tokens.js';
 import { openRuntime } from '../../src/composition.js';
 import { buildApp } from '../../src/http/app.js';
-import { BASIC, form, startTestServer, type TestServer } from '../support/app.js';
+import { postToken, startTestServer, type TestServer } from '../support/app.js';
 
 /**
  * A code exchange is decided first on the code's row in the codes read model, and its redemption
@@ -97,12 +97,7 @@ describe('an exchange of a code another worker redeemed, on the worker that issu
     const otherApp = buildApp(other);
     try {
       const code = await newCode();
-      const first = await otherApp.inject({
-        method: 'POST',
-        url: '/api/v1/tokens/',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: BASIC },
-        payload: form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT }),
-      });
+      const first = await postToken(otherApp, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT });
       expect(first.statusCode).toBe(200);
       expect(await me(first.json().access_token)).toBe(200);
 

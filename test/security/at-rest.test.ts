@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { REDACT } from '../../src/http/log-redaction.js';
 import { s256, tokenDigest } from '../../src/security/tokens.js';
-import { BASIC, form } from '../support/app.js';
+import { BASIC, form, postToken } from '../support/app.js';
 import { checkboxValues, InjectBrowser, redirectParams } from '../support/browser.js';
 
 /**
@@ -73,13 +73,7 @@ afterAll(async () => {
 });
 
 const REPORTER = `Basic ${Buffer.from(`reporter:${CLIENT_SECRET}`).toString('base64')}`;
-const token = (fields: Record<string, string>, auth: string | null = REPORTER) =>
-  app.inject({
-    method: 'POST',
-    url: '/api/v1/tokens/',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(auth ? { authorization: auth } : {}) },
-    payload: form(fields),
-  });
+const token = (fields: Record<string, string>, auth: string | null = REPORTER) => postToken(app, fields, auth);
 const post = (url: string, fields: Record<string, string>, auth = REPORTER) =>
   app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: auth }, payload: form(fields) });
 function keepTokens(what: string, res: LightMyRequestResponse) {

@@ -3,7 +3,7 @@ import { toNewEvents } from '../../src/commands/context.js';
 import { event } from '../../src/domain/events.js';
 import { hashSecret } from '../../src/security/secret-hash.js';
 import { VerifiedSecretCache } from '../../src/security/verified-secret-cache.js';
-import { form, startTestServer, type TestServer } from '../support/app.js';
+import { startTestServer, type TestServer } from '../support/app.js';
 
 /** Counts the slow-KDF verifications, so that the tests see when the cache spared one. */
 const scrypt = vi.hoisted(() => ({ calls: 0 }));
@@ -107,12 +107,7 @@ describe('client authentication with the cache', () => {
     const before = scrypt.calls;
     for (let i = 0; i < 10; i++) expect((await cc('testpassword')).statusCode).toBe(200);
     // The secret in the body takes the same path.
-    const post = await s.app.inject({
-      method: 'POST',
-      url: '/api/v1/tokens/',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: form({ grant_type: 'client_credentials', client_id: 'testclient', client_secret: 'testpassword' }),
-    });
+    const post = await s.token({ grant_type: 'client_credentials', client_id: 'testclient', client_secret: 'testpassword' }, null);
     expect(post.statusCode).toBe(200);
     expect(scrypt.calls).toBe(before);
   });

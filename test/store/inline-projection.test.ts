@@ -11,7 +11,7 @@ import { tokenDigest } from '../../src/security/tokens.js';
 import { openDatabase } from '../../src/store/sqlite/database.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-event-store.js';
 import { SqliteReadStore } from '../../src/store/sqlite/sqlite-read-store.js';
-import { form, startTestServer, type TestServer } from '../support/app.js';
+import { startTestServer, type TestServer } from '../support/app.js';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -88,12 +88,7 @@ describe('inline projection on the embedded store', () => {
       },
       {},
     );
-    const res = await s.app.inject({
-      method: 'POST',
-      url: '/api/v1/tokens/',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: secondClient },
-      payload: form({ grant_type: 'client_credentials' }),
-    });
+    const res = await s.token({ grant_type: 'client_credentials' }, secondClient);
     expect(res.statusCode).toBe(200);
   });
 

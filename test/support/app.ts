@@ -26,6 +26,16 @@ export function form(fields: Record<string, string | string[]>): string {
   return params.toString();
 }
 
+/** POST a form to `app`'s token endpoint, with `auth` as its Authorization header (none if null). */
+export function postToken(app: FastifyInstance, fields: Record<string, string>, auth: string | null = BASIC): Promise<LightMyRequestResponse> {
+  return app.inject({
+    method: 'POST',
+    url: '/api/v1/tokens/',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(auth ? { authorization: auth } : {}) },
+    payload: form(fields),
+  });
+}
+
 /** A server on a fresh embedded store with the seed fixtures loaded. */
 export async function startTestServer(
   env: Record<string, string> = {},
@@ -45,13 +55,7 @@ export async function startTestServer(
     app,
     runtime,
     dataDir,
-    token: (fields, auth = BASIC) =>
-      app.inject({
-        method: 'POST',
-        url: '/api/v1/tokens/',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(auth ? { authorization: auth } : {}) },
-        payload: form(fields),
-      }),
+    token: (fields, auth = BASIC) => postToken(app, fields, auth),
     async close() {
       await app.close();
       await runtime.close();
