@@ -18,6 +18,8 @@ const log = (line) => process.stderr.write(`${line}\n`);
 const poolSize = (rate, seconds, margin) => Math.ceil(rate * seconds * margin) + 64;
 
 const byKey = (list, key) => list.find((s) => s.key === key);
+/** Our scenarios `keys`, in order, each run against `target`. */
+const ourRuns = (target, ...keys) => keys.map((key) => ({ scenario: byKey(OURS, key), target }));
 
 /** client_credentials again, between the code exchange and refresh: their targets' base (report.mjs). */
 const CC_BESIDE = {
@@ -26,26 +28,23 @@ const CC_BESIDE = {
   label: 'client_credentials (Basic), between code exchange and refresh',
 };
 /** Our writes in a round's order: the code exchange, client_credentials again, refresh. */
-const writes = (target) => [byKey(OURS, 'code'), CC_BESIDE, byKey(OURS, 'refresh')].map((scenario) => ({ scenario, target }));
+const writes = (target) => [...ourRuns(target, 'code'), { scenario: CC_BESIDE, target }, ...ourRuns(target, 'refresh')];
 
 /** The run order of one round on the embedded store, with the peers: related scenarios together. */
 function roundOrder(ours, single, peers) {
-  const mine = (key) => ({ scenario: byKey(OURS, key), target: ours });
-  const alone = (key) => (single ? [{ scenario: byKey(OURS, key), target: single }] : []);
+  const alone = (key) => (single ? ourRuns(single, key) : []);
   const peer = (key, target) => ({ scenario: byKey(PEERS, key), target });
   return [
-    mine('client_credentials'),
+    ...ourRuns(ours, 'client_credentials'),
     ...alone('client_credentials'),
     peer('oidc_client_credentials', peers.oidc),
     peer('hello', peers.hello),
     peer('hello', peers.helloSilent),
-    mine('introspection'),
+    ...ourRuns(ours, 'introspection'),
     ...alone('introspection'),
     peer('oidc_introspection', peers.oidc),
     ...writes(ours),
-    mine('password'),
-    mine('revocation'),
-    mine('me'),
+    ...ourRuns(ours, 'password', 'revocation', 'me'),
   ];
 }
 
@@ -55,9 +54,9 @@ function roundOrder(ours, single, peers) {
  * would be measured as part of whatever ran next.
  */
 const mongoOrder = (target) => [
-  ...['client_credentials', 'introspection'].map((key) => ({ scenario: byKey(OURS, key), target })),
+  ...ourRuns(target, 'client_credentials', 'introspection'),
   ...writes(target),
-  ...['password', 'revocation', 'me'].map((key) => ({ scenario: byKey(OURS, key), target })),
+  ...ourRuns(target, 'password', 'revocation', 'me'),
 ];
 
 export async function runTable({ duration, rounds, warmup, mongoUrl, workers }) {
