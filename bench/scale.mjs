@@ -48,7 +48,7 @@ function memory(pid) {
   return { rss: Math.round(kb('VmRSS') / 1024), peak: Math.round(kb('VmHWM') / 1024) };
 }
 
-/** Rows of the active tokens read model: all of them, and the live ones (active, not expired). */
+/** Rows of the active tokens read model: all of them, and the live ones (active, not expired, not revoked). */
 function tokenRows(dataDir) {
   const db = new Database(join(dataDir, 'oauth2.db'), { readonly: true, fileMustExist: true });
   try {
@@ -56,7 +56,11 @@ function tokenRows(dataDir) {
     const t = `rm_tokens_g${g.generation}`;
     const now = Math.floor(Date.now() / 1000);
     const rows = db.prepare(`SELECT count(*) AS n FROM ${t}`).get().n;
-    const live = db.prepare(`SELECT count(*) AS n FROM ${t} WHERE status = 'active' AND expires_at > ?`).get(now).n;
+    // Not those of a revoked grant (decision 0017).
+    const live = db
+      .prepare(`SELECT count(*) AS n FROM ${t} t WHERE status = 'active' AND expires_at > ?
+        AND NOT EXISTS (SELECT 1 FROM ${t}_revoked r WHERE r.grant_id = t.grant_id)`)
+      .get(now).n;
     const events = db.prepare('SELECT count(*) AS n FROM events').get().n;
     return { rows, live, events };
   } finally {

@@ -66,3 +66,61 @@ describe('a file an earlier version wrote', () => {
     expect(await again.getCode(code('d', issued).hash)).toEqual(code('d', issued));
   });
 });
+
+describe('grants revoked as a whole (decision 0017)', () => {
+  const row = (label: string, grantId: string, expiresAt: number): TokenView => ({
+    hash: label.repeat(64),
+    kind: 'access',
+    status: 'active',
+    grantId,
+    clientId: 'app',
+    userId: 'u-1',
+    username: 'alice',
+    scope: 'read',
+    issuedAt: 100,
+    expiresAt,
+    grantRevision: null,
+    grantedScope: null,
+  });
+  const listed = (dir: string) =>
+    (openDatabase(dir).prepare('SELECT count(*) AS n FROM rm_tokens_g1_revoked').get() as { n: number }).n;
+
+  it("keeps a revoked grant's tokens out through every prune, and forgets the grant once they have expired", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oauth2-rs-revoked-'));
+    const store = new SqliteReadStore(openDatabase(dir));
+    const [a, b, other] = [row('a', 'g-1', 300), row('b', 'g-1', 500), row('c', 'g-2', 1000)];
+    await store.commit('tokens', [{ position: pos(1), ops: [a, b, other].map((token) => ({ op: 'putToken' as const, token })) }], pos(1), null);
+    await store.commit('tokens', [{ position: pos(2), ops: [{ op: 'revokeGrant', grantId: 'g-1' }] }], pos(2), pos(1));
+    expect(await store.getToken(a.hash)).toBeNull();
+    expect(await store.getToken(b.hash)).toBeNull();
+    expect(await store.dump('tokens')).toEqual([expect.objectContaining({ hash: other.hash })]);
+
+    // Nothing has expired yet, then a's row has; b's stays listed as revoked.
+    expect(await store.pruneExpired(200)).toBe(0);
+    expect(await store.getToken(b.hash)).toBeNull();
+    expect(await store.pruneExpired(400)).toBe(1);
+    expect(await store.getToken(b.hash)).toBeNull();
+    expect(listed(dir)).toBe(1);
+    // Once every row that could belong to the grant has expired, the listing goes too.
+    expect(await store.pruneExpired(1000)).toBe(2);
+    expect(listed(dir)).toBe(0);
+    expect(await store.getToken(other.hash)).toBeNull();
+  });
+
+  it('a file written before it gets the list, drops the grant index, and revokes from then on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oauth2-rs-upgrade-0017-'));
+    const first = new SqliteReadStore(openDatabase(dir));
+    await first.commit('tokens', [{ position: pos(1), ops: [{ op: 'putToken', token: row('a', 'g-1', 4_102_444_800) }] }], pos(1), null);
+    // The tables as versions before 0017 left them.
+    const before = openDatabase(dir);
+    before.exec('DROP TABLE rm_tokens_g1_revoked; CREATE INDEX rm_tokens_g1_grant ON rm_tokens_g1 (grant_id)');
+    before.close();
+
+    const upgraded = new SqliteReadStore(openDatabase(dir));
+    expect(await upgraded.getToken(row('a', 'g-1', 4_102_444_800).hash)).not.toBeNull();
+    await upgraded.commit('tokens', [{ position: pos(2), ops: [{ op: 'revokeGrant', grantId: 'g-1' }] }], pos(2), pos(1));
+    expect(await upgraded.getToken(row('a', 'g-1', 4_102_444_800).hash)).toBeNull();
+    const indexes = openDatabase(dir).prepare("SELECT name FROM pragma_index_list('rm_tokens_g1')").all() as { name: string }[];
+    expect(indexes.map((i) => i.name)).not.toContain('rm_tokens_g1_grant');
+  });
+});

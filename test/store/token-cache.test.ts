@@ -50,7 +50,7 @@ describe('token rows kept in memory on the embedded store', () => {
     await other.commit('tokens', [at(3, { op: 'revokeGrant', grantId: 'grant-1' })], pos(3), pos(2));
     expect(await server.getToken('a1')).toBeNull();
 
-    await other.commit('tokens', [at(4, { op: 'putToken', token: token('old', { expiresAt: 100 }) })], pos(4), pos(3));
+    await other.commit('tokens', [at(4, { op: 'putToken', token: token('old', { grantId: 'grant-2', expiresAt: 100 }) })], pos(4), pos(3));
     expect(await server.getToken('old')).not.toBeNull();
     await other.pruneExpired(200);
     expect(await server.getToken('old')).toBeNull();

@@ -28,8 +28,22 @@ const DDL: Record<ProjectionName, (t: string) => string> = {
   tokens: (t) => `CREATE TABLE IF NOT EXISTS ${t} (
     hash TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, grant_id TEXT NOT NULL,
     client_id TEXT NOT NULL, user_id TEXT, username TEXT, scope TEXT NOT NULL,
-    issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, ${since0015('tokens')}) WITHOUT ROWID`,
+    issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, ${since0015('tokens')}) WITHOUT ROWID;
+    ${REVOKED_GRANTS_DDL(t)}`,
 };
+
+/**
+ * The grants revoked as a whole (decision 0017): their token rows stay, and every read of the
+ * tokens leaves out those of a grant listed here. Deleting them needed an index on grant_id, and
+ * each refresh then wrote its family's entry there, on whichever page that family began: a
+ * random page per refresh. `prune_after` is when no token of the grant can still be live: set by
+ * the first prune after the revocation (the latest expiry of any row then), NULL until then.
+ */
+const revokedGrants = (t: string) => `${t}_revoked`;
+const REVOKED_GRANTS_DDL = (t: string) =>
+  `CREATE TABLE IF NOT EXISTS ${revokedGrants(t)} (grant_id TEXT PRIMARY KEY, prune_after INTEGER) WITHOUT ROWID`;
+/** Leaves out the rows of revoked grants; `t` is the tokens table, aliased `t` in the query. */
+export const NOT_REVOKED = (t: string) => `NOT EXISTS (SELECT 1 FROM ${revokedGrants(t)} r WHERE r.grant_id = t.grant_id)`;
 
 /**
  * Secondary indexes: a rebuild creates them once its rows are in (one sorted build instead of a
@@ -37,8 +51,7 @@ const DDL: Record<ProjectionName, (t: string) => string> = {
  */
 const INDEXES: Partial<Record<ProjectionName, (t: string) => string>> = {
   codes: (t) => `CREATE INDEX IF NOT EXISTS ${t}_expiry ON ${t} (expires_at)`,
-  tokens: (t) => `CREATE INDEX IF NOT EXISTS ${t}_grant ON ${t} (grant_id);
-    CREATE INDEX IF NOT EXISTS ${t}_expiry ON ${t} (expires_at)`,
+  tokens: (t) => `CREATE INDEX IF NOT EXISTS ${t}_expiry ON ${t} (expires_at)`,
 };
 
 const KEY: Record<ProjectionName, string> = {
@@ -72,10 +85,15 @@ export function upgradeTables(db: Db, projection: ProjectionName, generation: nu
   for (const [name, type] of added) {
     if (!columns.has(name)) db.exec(`ALTER TABLE ${t} ADD COLUMN ${name} ${type}`);
   }
+  // Decision 0017: grants revoked from now on are listed, not deleted row by row (those revoked
+  // before were deleted), and no index on grant_id is kept up.
+  if (projection === 'tokens') db.exec(`${REVOKED_GRANTS_DDL(t)}; DROP INDEX IF EXISTS ${t}_grant`);
 }
 
 export function dropTables(db: Db, projection: ProjectionName, generation: number): void {
-  db.exec(`DROP TABLE IF EXISTS ${tableName(projection, generation)}`);
+  const t = tableName(projection, generation);
+  db.exec(`DROP TABLE IF EXISTS ${t}`);
+  if (projection === 'tokens') db.exec(`DROP TABLE IF EXISTS ${revokedGrants(t)}`);
 }
 
 export interface TableStatements {
@@ -157,8 +175,15 @@ export function prepareTable(db: Db, projection: ProjectionName, generation: num
         issued_at, expires_at, grant_revision, granted_scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (hash) DO NOTHING`);
       const del = db.prepare(`DELETE FROM ${t} WHERE hash = ?`);
-      const revokeGrant = db.prepare(`DELETE FROM ${t} WHERE grant_id = ?`);
+      const r = revokedGrants(t);
+      const revokeGrant = db.prepare(`INSERT INTO ${r} (grant_id, prune_after) VALUES (?, NULL) ON CONFLICT (grant_id) DO NOTHING`);
       const prune = db.prepare<[number]>(`DELETE FROM ${t} WHERE expires_at <= ?`);
+      // After the expired rows are gone: a grant's rows all exist once it is revoked (none is
+      // issued after), so none outlives the latest expiry in the table now (0 if it is empty).
+      const setPruneAfter = db.prepare(`UPDATE ${r} SET prune_after = coalesce((SELECT max(expires_at) FROM ${t}), 0) WHERE prune_after IS NULL`);
+      const pruneRevoked = db.prepare<[number]>(`DELETE FROM ${r} WHERE prune_after <= ?`);
+      // What a reader sees: the rows of revoked grants are not part of the model.
+      const visible = db.prepare<[], Record<string, unknown>>(`SELECT * FROM ${t} t WHERE ${NOT_REVOKED(t)} ORDER BY hash`);
       return {
         apply(op) {
           if (op.op === 'putToken') {
@@ -171,8 +196,13 @@ export function prepareTable(db: Db, projection: ProjectionName, generation: num
           else if (op.op === 'revokeGrant') revokeGrant.run(op.grantId);
           else throw new Error(`${op.op} is not a tokens operation`);
         },
-        dump: () => dump.all(),
-        prune: (now) => prune.run(now).changes,
+        dump: () => visible.all(),
+        prune: (now) => {
+          const pruned = prune.run(now).changes;
+          pruneRevoked.run(now);
+          setPruneAfter.run();
+          return pruned;
+        },
       };
     }
   }

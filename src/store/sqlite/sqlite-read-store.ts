@@ -16,7 +16,16 @@ import {
   type UserView,
 } from '../read-store.js';
 import { TokenCache } from './token-cache.js';
-import { createIndexes, createTables, dropTables, prepareTable, type TableStatements, tableName, upgradeTables } from './read-tables.js';
+import {
+  createIndexes,
+  createTables,
+  dropTables,
+  NOT_REVOKED,
+  prepareTable,
+  type TableStatements,
+  tableName,
+  upgradeTables,
+} from './read-tables.js';
 
 interface GenerationRow {
   projection: ProjectionName;
@@ -87,7 +96,7 @@ export class SqliteReadStore implements ReadStore {
     client: { projection: 'clients', sql: (t: string) => `SELECT * FROM ${t} WHERE client_id = ?` },
     user: { projection: 'users', sql: (t: string) => `SELECT * FROM ${t} WHERE username_key = ?` },
     scopes: { projection: 'scopes', sql: (t: string) => `SELECT * FROM ${t} ORDER BY name` },
-    token: { projection: 'tokens', sql: (t: string) => `SELECT * FROM ${t} WHERE hash = ?` },
+    token: { projection: 'tokens', sql: (t: string) => `SELECT * FROM ${t} t WHERE hash = ? AND ${NOT_REVOKED(t)}` },
     code: { projection: 'codes', sql: (t: string) => `SELECT * FROM ${t} WHERE hash = ?` },
   } as const;
 
