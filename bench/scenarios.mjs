@@ -17,6 +17,15 @@ const active = (text) => text.includes('"active":true');
  */
 const CYCLE = 500;
 
+/** The same items in random order (Fisher-Yates). */
+function shuffled(items) {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}
+
 const field = (name) => new RegExp(`"${name}":"([^"]+)"`);
 const ACCESS = field('access_token');
 const REFRESH = field('refresh_token');
@@ -71,7 +80,9 @@ export const OURS = [
     pooled: true,
     prepare: async (t, n) => ({
       ...tokenRequest(t, {}),
-      pool: await fromStock(t.stock.refresh, n, (m) => refreshTokens(t.session, m)),
+      // In random order, as hourly refreshes of many families come, not in the order the families
+      // began: neighbouring families share index pages that those refreshes do not (decision 0017).
+      pool: shuffled(await fromStock(t.stock.refresh, n, (m) => refreshTokens(t.session, m))),
       fill: (token) => ({ body: form({ grant_type: 'refresh_token', refresh_token: token }) }),
     }),
   },
