@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { NOT_REVOKED } from '../dist/store/sqlite/read-tables.js';
 import { familyRefreshTimes } from './family.mjs';
 import { errorCount, loadClientLabel, measure } from './measure.mjs';
 import { freshStore } from './ours.mjs';
@@ -57,10 +58,7 @@ function tokenRows(dataDir) {
     const now = Math.floor(Date.now() / 1000);
     const rows = db.prepare(`SELECT count(*) AS n FROM ${t}`).get().n;
     // Not those of a revoked grant (decision 0017).
-    const live = db
-      .prepare(`SELECT count(*) AS n FROM ${t} t WHERE status = 'active' AND expires_at > ?
-        AND NOT EXISTS (SELECT 1 FROM ${t}_revoked r WHERE r.grant_id = t.grant_id)`)
-      .get(now).n;
+    const live = db.prepare(`SELECT count(*) AS n FROM ${t} t WHERE status = 'active' AND expires_at > ? AND ${NOT_REVOKED(t)}`).get(now).n;
     const events = db.prepare('SELECT count(*) AS n FROM events').get().n;
     return { rows, live, events };
   } finally {
