@@ -2,9 +2,10 @@
 // autocannon load; pooled scenarios consume `n` fresh tokens or codes, one per request.
 //
 // Tokens our server hands out during a run are kept (`target.stock`), unused, for the scenarios
-// that consume them later in the round: the access tokens of client_credentials for revocation, the
-// refresh tokens of the code exchange (and of refresh itself) for refresh. What the stock lacks is
-// issued by a setup loop before the run, so every request still gets a token nobody used.
+// that consume them later in the round: the access tokens of client_credentials (and only those)
+// for revocation, the refresh tokens of the code exchange (and of refresh itself) for refresh.
+// What the stock lacks is issued by a setup loop before the run, so every request still gets a
+// token nobody used.
 import { accessTokens, basic, codes, fromStock, REDIRECT_URI, refreshTokens, RS, TESTCLIENT } from './pools.mjs';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -29,12 +30,20 @@ function shuffled(items) {
 const field = (name) => new RegExp(`"${name}":"([^"]+)"`);
 const ACCESS = field('access_token');
 const REFRESH = field('refresh_token');
-/** Keeps the tokens of a token response in the target's stock. */
+/**
+ * Keeps the tokens of a token response in the target's stock: its refresh token, or else its
+ * access token. The access token of a family with a refresh token is not kept: its revocation
+ * (the revocation scenario) would append to its family's stream, and the family's next refresh in a
+ * later round would be decided twice (decision 0015), up to a quarter of a round's refreshes.
+ */
 const keep = (t) => (text) => {
+  const r = REFRESH.exec(text);
+  if (r) {
+    t.stock.refresh.push(r[1]);
+    return;
+  }
   const a = ACCESS.exec(text);
   if (a) t.stock.access.push(a[1]);
-  const r = REFRESH.exec(text);
-  if (r) t.stock.refresh.push(r[1]);
 };
 
 const tokenRequest = (t, fields) => ({
