@@ -104,14 +104,15 @@ export class BatchWriter {
 
   /** Writes one stream's part; its recorded events join `written` once all of them are in. */
   private write({ streamId, events, expected }: StreamAppend, written: RecordedEvent[]): AppendResult {
-    const current = this.stmts.revision.get(streamId)?.r ?? null;
-    const actual = current === null ? 'no_stream' : BigInt(current);
+    // A new stream (every grant, code and client begins one) is not read first: its first event
+    // goes in at revision 0, and the stream index's uniqueness refuses it if the stream exists.
+    const current = expected === 'no_stream' ? null : this.currentRevision(streamId);
     const ok =
       expected === 'any' ||
-      (expected === 'no_stream' && current === null) ||
+      expected === 'no_stream' ||
       (expected === 'stream_exists' && current !== null) ||
       (typeof expected === 'bigint' && current !== null && BigInt(current) === expected);
-    if (!ok) throw new WrongExpectedRevisionError(streamId, expected, actual);
+    if (!ok) throw new WrongExpectedRevisionError(streamId, expected, current === null ? 'no_stream' : BigInt(current));
     let revision = current ?? -1;
     let position = 0;
     const rows: EventRow[] = [];
@@ -126,7 +127,7 @@ export class BatchWriter {
         data: JSON.stringify(e.data),
         metadata: JSON.stringify(e.metadata),
       };
-      const info = this.stmts.insert.run(row.id, row.stream_id, row.revision, row.type, row.data, row.metadata);
+      const info = this.insert(row, expected);
       position = row.position = Number(info.lastInsertRowid);
       rows.push(row);
     }
@@ -135,4 +136,25 @@ export class BatchWriter {
     if (this.onWritten) for (const row of rows) written.push(toRecorded(row));
     return { nextRevision: BigInt(revision), position: toPosition(position) };
   }
+
+  private currentRevision(streamId: string): number | null {
+    return this.stmts.revision.get(streamId)?.r ?? null;
+  }
+
+  /** Inserts one event row; at revision 0 of an append to no stream, an existing stream is the caller's error. */
+  private insert(row: EventRow, expected: StreamAppend['expected']) {
+    try {
+      return this.stmts.insert.run(row.id, row.stream_id, row.revision, row.type, row.data, row.metadata);
+    } catch (error) {
+      if (expected === 'no_stream' && row.revision === 0 && isStreamRevisionTaken(error)) {
+        throw new WrongExpectedRevisionError(row.stream_id, expected, BigInt(this.currentRevision(row.stream_id)!));
+      }
+      throw error;
+    }
+  }
 }
+
+/** The stream index refused a row: its stream already has an event at that revision. */
+const isStreamRevisionTaken = (error: unknown): boolean =>
+  (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+  String((error as { message?: unknown }).message).includes('events.stream_id, events.revision');
