@@ -87,7 +87,7 @@ export async function openStores(
     let reads: ReadStore;
     if (config.MONGODB_URL) {
       const url = config.MONGODB_URL;
-      const { openMongoReadStore } = await import('./mongo/mongo-read-store.js');
+      const { openMongoReadStore } = await import('./mongo/open-mongo-read-store.js');
       reads = await connectWithRetry('MongoDB', url, () => openMongoReadStore(url), log, config.STORE_CONNECT_ATTEMPTS);
     } else {
       reads = sqliteReads = new SqliteReadStore(embedded());

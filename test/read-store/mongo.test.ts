@@ -5,7 +5,8 @@ import { PROJECTION_NAMES, type ReadOp } from '../../src/store/read-store.js';
 import { CheckpointWaiter } from '../../src/projections/checkpoint-waiter.js';
 import { collectionName } from '../../src/store/mongo/collections.js';
 import { insertManyOnce, putIfNotNewer, updateIfNotNewer } from '../../src/store/mongo/guarded-write.js';
-import { MongoReadStore, openMongoReadStore } from '../../src/store/mongo/mongo-read-store.js';
+import { MongoReadStore } from '../../src/store/mongo/mongo-read-store.js';
+import { openMongoReadStore } from '../../src/store/mongo/open-mongo-read-store.js';
 import { readStoreContract } from '../contract/read-store.contract.js';
 import { freshDbName, MONGO_SKIP_REASON, mongoUrl, urlWithDb, withMongo } from '../support/mongo.js';
 

@@ -1,11 +1,10 @@
-import { type Db, MongoClient } from 'mongodb';
+import type { Db, MongoClient } from 'mongodb';
 import { comparePositions, formatPosition, parsePosition, type Position } from '../event-store.js';
 import {
   type CatchUp,
   type ClientView,
   type CodeView,
   type GenerationInfo,
-  PROJECTION_NAMES,
   type PositionedOps,
   type ProjectionName,
   type ReadStore,
@@ -14,16 +13,9 @@ import {
   type UserView,
 } from '../read-store.js';
 import { applyOps, type KeyedOp } from './apply-ops.js';
-import {
-  checkpointsCollection,
-  ensureGeneration,
-  ensureGenerationsCollection,
-  generationCollection,
-  generationsCollection,
-} from './collections.js';
-import { DEFAULT_DB_NAME, databaseFromUrl } from './database-name.js';
+import { checkpointsCollection, ensureGeneration, generationCollection, generationsCollection } from './collections.js';
 import { clientFromDoc, codeFromDoc, type GenerationsDoc, scopeFromDoc, tokenFromDoc, userFromDoc } from './documents.js';
-import { type GuardMode, isDuplicateKey } from './guarded-write.js';
+import type { GuardMode } from './guarded-write.js';
 import { LiveGenerations } from './live-generations.js';
 import { positionKey } from './position-key.js';
 import { BatchedWrites, sharedInRun } from './shared-in-run.js';
@@ -306,46 +298,5 @@ export class MongoReadStore implements ReadStore {
 
   async close(): Promise<void> {
     await this.client.close();
-  }
-}
-
-export interface MongoReadStoreOptions {
-  /** Overrides the database named in the URL path (default `oauth2`). */
-  dbName?: string;
-  /** How long one connection attempt may wait for a server (default 5 s). */
-  serverSelectionTimeoutMS?: number;
-  /** Where the position guards are checked (default: on the client on FerretDB, else on the server). */
-  guards?: GuardMode;
-}
-
-/** FerretDB says so in buildInfo; its guarded updates scan, so the client checks them there. */
-async function defaultGuards(db: Db): Promise<GuardMode> {
-  const info = await db.admin().command({ buildInfo: 1 });
-  return typeof info.ferretdbVersion === 'string' ? 'client' : 'server';
-}
-
-/** Connects, makes sure every read model has an active generation, with its indexes, and returns the read store. */
-export async function openMongoReadStore(url: string, opts: MongoReadStoreOptions = {}): Promise<ReadStore> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? 5000 });
-  try {
-    await client.connect();
-    const db = client.db(opts.dbName ?? databaseFromUrl(url) ?? DEFAULT_DB_NAME);
-    await ensureGenerationsCollection(db);
-    for (const projection of PROJECTION_NAMES) {
-      const doc = await generationsCollection(db).findOne({ _id: projection });
-      // For an existing one too: it gets the indexes added since it was made.
-      await ensureGeneration(db, projection, doc ? doc.active : 1);
-      if (doc) continue;
-      // insertOne, not an upsert with $setOnInsert, which FerretDB 1.x applies only in part.
-      await generationsCollection(db)
-        .insertOne({ _id: projection, active: 1, building: [], retiring: [] })
-        .catch((error: unknown) => {
-          if (!isDuplicateKey(error)) throw error;
-        });
-    }
-    return new MongoReadStore(client, db, opts.guards ?? (await defaultGuards(db)));
-  } catch (error) {
-    await client.close();
-    throw error;
   }
 }
