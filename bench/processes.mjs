@@ -163,14 +163,18 @@ export async function startOidc() {
   });
 }
 
+/** The pids of a process's children (a supervisor's workers), from /proc (Linux). */
+export function childPids(pid) {
+  return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+    readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean),
+  );
+}
+
 /** Resident set size of a process and its children (a supervisor's workers), from /proc (Linux), in MB; null elsewhere. */
 export function rssMB(pid) {
   try {
     const kB = (p) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
-    const children = readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
-      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean),
-    );
-    return Math.round([pid, ...children].reduce((sum, p) => sum + kB(p), 0) / 1024);
+    return Math.round([pid, ...childPids(pid)].reduce((sum, p) => sum + kB(p), 0) / 1024);
   } catch {
     return null;
   }

@@ -17,6 +17,9 @@ const HELP = `npm run bench [-- options]
   --profile          CPU-profile our server under one scenario (--scenario KEY, default
                      client_credentials) and print where its time goes; keeps the .cpuprofile
                      in a temp directory (path printed)
+  --syscalls         our server's system calls and CPU per request (perf stat on every thread,
+                     /proc), scenario by scenario (--scenario KEY,KEY,... default
+                     client_credentials,code,client_credentials,refresh); needs perf
   --duration N       seconds per measured run (default 10)
   --rounds N         interleaved rounds; the table shows medians (default 2)
   --warmup N         seconds of warm-up per scenario (default 2; 0 to skip)
@@ -38,7 +41,8 @@ function parseOptions() {
         mongo: { type: 'boolean', default: false },
         scale: { type: 'boolean', default: false },
         profile: { type: 'boolean', default: false },
-        scenario: { type: 'string', default: 'client_credentials' },
+        syscalls: { type: 'boolean', default: false },
+        scenario: { type: 'string' },
         workers: { type: 'string', default: String(availableParallelism()) },
         client: { type: 'string' },
         help: { type: 'boolean', default: false },
@@ -86,14 +90,25 @@ if (values.mongo && !mongoUrl) {
   process.exit(2);
 }
 
-if (values.profile) {
+/** The scenarios --scenario names (or `fallback`), each one of ours; exits on an unknown one. */
+async function scenarioKeys(fallback) {
   const { OURS } = await import('./scenarios.mjs');
-  if (!OURS.some((s) => s.key === values.scenario)) {
-    process.stderr.write(`bench: unknown scenario ${values.scenario}; one of ${OURS.map((s) => s.key).join(', ')}\n`);
+  const keys = values.scenario === undefined ? fallback : values.scenario.split(',').map((k) => k.trim());
+  const unknown = keys.find((key) => !OURS.some((s) => s.key === key));
+  if (unknown !== undefined) {
+    process.stderr.write(`bench: unknown scenario ${unknown}; one of ${OURS.map((s) => s.key).join(', ')}\n`);
     process.exit(2);
   }
+  return keys;
+}
+
+if (values.profile) {
+  const [scenario] = await scenarioKeys(['client_credentials']);
   const { runProfile } = await import('./profile.mjs');
-  await runProfile({ ...opts, scenario: values.scenario, mongoUrl: values.mongo ? mongoUrl : undefined });
+  await runProfile({ ...opts, scenario, mongoUrl: values.mongo ? mongoUrl : undefined });
+} else if (values.syscalls) {
+  const { DEFAULT_SCENARIOS, runSyscalls } = await import('./syscalls.mjs');
+  await runSyscalls({ ...opts, scenarios: await scenarioKeys(DEFAULT_SCENARIOS) });
 } else if (values.scale) {
   const { runScale } = await import('./scale.mjs');
   const report = await runScale(opts);
