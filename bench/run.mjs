@@ -103,7 +103,12 @@ async function scenarioKeys(fallback) {
 }
 
 if (values.profile) {
-  const [scenario] = await scenarioKeys(['client_credentials']);
+  const keys = await scenarioKeys(['client_credentials']);
+  if (keys.length > 1) {
+    process.stderr.write('bench: --profile takes one scenario\n');
+    process.exit(2);
+  }
+  const [scenario] = keys;
   const { runProfile } = await import('./profile.mjs');
   await runProfile({ ...opts, scenario, mongoUrl: values.mongo ? mongoUrl : undefined });
 } else if (values.syscalls) {
