@@ -11,7 +11,7 @@ const HELP = `npm run bench [-- options]
   (default)          every scenario against our server (embedded SQLite, fsync on), oidc-provider
                      and a fastify hello-world, interleaved; writes bench/results.md
   --mongo            also against MongoDB read models (needs MONGODB_URL), as a second table;
-                     with --profile: profile the server on MongoDB read models
+                     with --profile or --syscalls: measure the server on MongoDB read models
   --scale            1,000 vs --tokens live tokens, start time, rebuild rate, RSS, read-model size;
                      writes bench/results-scale.md
   --profile          CPU-profile our server under one scenario (--scenario KEY, default
@@ -113,7 +113,7 @@ if (values.profile) {
   await runProfile({ ...opts, scenario, mongoUrl: values.mongo ? mongoUrl : undefined });
 } else if (values.syscalls) {
   const { DEFAULT_SCENARIOS, runSyscalls } = await import('./syscalls.mjs');
-  await runSyscalls({ ...opts, scenarios: await scenarioKeys(DEFAULT_SCENARIOS) });
+  await runSyscalls({ ...opts, scenarios: await scenarioKeys(DEFAULT_SCENARIOS), mongoUrl: values.mongo ? mongoUrl : undefined });
 } else if (values.scale) {
   const { runScale } = await import('./scale.mjs');
   const report = await runScale(opts);

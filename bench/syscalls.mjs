@@ -113,14 +113,15 @@ async function countDuring(pids, during) {
   }
 }
 
-export async function runSyscalls({ duration, rounds, warmup, workers, scenarios }) {
+export async function runSyscalls({ duration, rounds, warmup, workers, scenarios, mongoUrl }) {
   const problem = await perfProblem();
   if (problem) {
     log(`bench --syscalls: ${problem}`);
     process.exitCode = 1;
     return;
   }
-  const store = await freshStore();
+  // On MongoDB read models only our server's processes are counted, not the database's.
+  const store = await freshStore({ mongoUrl });
   const proc = await startOurs({ ...store.env, WORKERS: String(workers) }, { logLevel: null });
   try {
     await prime(proc.url);
