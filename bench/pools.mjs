@@ -144,6 +144,9 @@ export async function refreshTokens(session, n) {
   });
 }
 
+/** Tokens or codes enough for `seconds` at `rate` requests/s, with a margin. */
+export const poolFor = (seconds, rate) => Math.ceil(rate * seconds * 1.3) + 64;
+
 /** Takes `n` unused tokens from `stock` (removing them), issuing what it lacks with `issue(m)`. */
 export async function fromStock(stock, n, issue) {
   const taken = stock.splice(0, n);

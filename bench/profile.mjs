@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorCount, measure } from './measure.mjs';
 import { freshStore } from './ours.mjs';
-import { prime, signIn } from './pools.mjs';
+import { poolFor, prime, signIn } from './pools.mjs';
 import { startOurs } from './processes.mjs';
 import { OURS } from './scenarios.mjs';
 
@@ -112,7 +112,6 @@ export async function runProfile({ duration, warmup, scenario: key, mongoUrl }) 
   try {
     await prime(proc.url);
     const target = { name: 'ours', url: proc.url, session: await signIn(proc.url), stock: { access: [], refresh: [] } };
-    const poolFor = (seconds, rate) => Math.ceil(rate * seconds * 1.3) + 64;
     let rate = 500;
     if (warmup > 0) {
       const w = await measure(proc.url, await scenario.prepare(target, scenario.pooled ? poolFor(warmup, rate) : 0), warmup);

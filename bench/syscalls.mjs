@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { errorCount, measure } from './measure.mjs';
 import { freshStore } from './ours.mjs';
-import { prime, signIn } from './pools.mjs';
+import { poolFor, prime, signIn } from './pools.mjs';
 import { childPids, startOurs } from './processes.mjs';
 import { OURS } from './scenarios.mjs';
 
@@ -137,11 +137,11 @@ export async function runSyscalls({ duration, rounds, warmup, workers, scenarios
         // A scenario's first run is warmed up, as the table's are: the JIT's compiling is not
         // counted, and a pooled scenario's pool is then sized from the rate seen.
         if (!rates.has(key) && warmup > 0) {
-          const w = await measure(proc.url, await scenario.prepare(target, scenario.pooled ? Math.ceil(2000 * warmup) : 0), warmup);
+          const w = await measure(proc.url, await scenario.prepare(target, scenario.pooled ? poolFor(warmup, 2000) : 0), warmup);
           rates.set(key, w.rps);
         }
         // Enough for the run at half again the last rate seen, as --profile sizes its pool.
-        const pool = scenario.pooled ? Math.ceil((rates.get(key) ?? 2000) * 1.5 * duration * 1.3) + 64 : 0;
+        const pool = scenario.pooled ? poolFor(duration, (rates.get(key) ?? 2000) * 1.5) : 0;
         const load = await scenario.prepare(target, pool);
         const before = threadTicks(pids);
         const { result: r, counts } = await countDuring(pids, () => measure(proc.url, load, duration));
