@@ -15,12 +15,13 @@ function withDatabase(url, dbName) {
   return `${hosts}/${dbName}${query === undefined ? '' : `?${query}`}`;
 }
 
-export async function freshStore({ mongoUrl } = {}) {
+/** `cli`: the build whose CLI loads the fixtures (another build's for --compare). */
+export async function freshStore({ mongoUrl, cli } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'oauth2-bench-'));
   const mongo = mongoUrl ? withDatabase(mongoUrl, `oauth2_bench_${randomBytes(6).toString('hex')}`) : null;
   const env = { DATA_DIR: dataDir, ...(mongo ? { MONGODB_URL: mongo } : {}) };
-  await oauth2(['fixtures', 'load', 'test_credentials', 'test_scopes'], env);
-  await oauth2(['clients', 'create', RS.id, '--secret', RS.secret, '--resource-server', '--grant-types', 'client_credentials'], env);
+  await oauth2(['fixtures', 'load', 'test_credentials', 'test_scopes'], env, cli);
+  await oauth2(['clients', 'create', RS.id, '--secret', RS.secret, '--resource-server', '--grant-types', 'client_credentials'], env, cli);
   return {
     env,
     dataDir,

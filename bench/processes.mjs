@@ -29,10 +29,10 @@ export function childEnv(env = {}) {
   return { ...rest, ...env };
 }
 
-/** Runs `oauth2 <args>` to completion; throws with its output on a non-zero exit. */
-export async function oauth2(args, env) {
+/** Runs `oauth2 <args>` (from `cli`, another build's for --compare) to completion; throws with its output on a non-zero exit. */
+export async function oauth2(args, env, cli = CLI) {
   try {
-    return await run(process.execPath, [CLI, ...args], { env: childEnv(env), maxBuffer: 64 * 1024 * 1024 });
+    return await run(process.execPath, [cli, ...args], { env: childEnv(env), maxBuffer: 64 * 1024 * 1024 });
   } catch (error) {
     throw new Error(`oauth2 ${args.join(' ')} failed:\n${error.stdout ?? ''}${error.stderr ?? error.message}`);
   }
@@ -123,14 +123,14 @@ async function startProcess({ name, script, args = [], nodeArgs = [], env, port,
 }
 
 /**
- * Our server, `oauth2 serve` from dist. `env` carries DATA_DIR (and MONGODB_URL for the Mongo
- * table). `logLevel` null leaves LOG_LEVEL at the server's default (info: a line per request), as
- * the table runs it beside a hello-world that logs each request too.
+ * Our server, `oauth2 serve` from dist (or from `cli`, another build's). `env` carries DATA_DIR
+ * (and MONGODB_URL for the Mongo table). `logLevel` null leaves LOG_LEVEL at the server's default
+ * (info: a line per request), as the table runs it beside a hello-world that logs each request too.
  */
-export async function startOurs(env, { nodeArgs = [], timeoutMs, logLevel = 'warn' } = {}) {
+export async function startOurs(env, { nodeArgs = [], timeoutMs, logLevel = 'warn', cli = CLI } = {}) {
   return startProcess({
     name: 'oauth2 serve',
-    script: CLI,
+    script: cli,
     args: ['serve'],
     nodeArgs,
     env: { ...(logLevel === null ? {} : { LOG_LEVEL: logLevel }), ...env },
