@@ -20,6 +20,10 @@ const HELP = `npm run bench [-- options]
   --syscalls         our server's system calls and CPU per request (perf stat on every thread,
                      /proc), scenario by scenario (--scenario KEY,KEY,... default
                      client_credentials,code,client_credentials,refresh); needs perf
+  --compare REV      this tree's server against REV's (a commit, branch or tag, checked out and
+                     built in a temporary git worktree), side by side: the scenarios (--scenario
+                     KEY,KEY,... default client_credentials,code,refresh) on both in each round,
+                     in alternating order; prints medians and the median of per-round ratios
   --duration N       seconds per measured run (default 10)
   --rounds N         interleaved rounds; the table shows medians (default 2)
   --warmup N         seconds of warm-up per scenario (default 2; 0 to skip)
@@ -42,6 +46,7 @@ function parseOptions() {
         scale: { type: 'boolean', default: false },
         profile: { type: 'boolean', default: false },
         syscalls: { type: 'boolean', default: false },
+        compare: { type: 'string' },
         scenario: { type: 'string' },
         workers: { type: 'string', default: String(availableParallelism()) },
         client: { type: 'string' },
@@ -114,6 +119,16 @@ if (values.profile) {
 } else if (values.syscalls) {
   const { DEFAULT_SCENARIOS, runSyscalls } = await import('./syscalls.mjs');
   await runSyscalls({ ...opts, scenarios: await scenarioKeys(DEFAULT_SCENARIOS), mongoUrl: values.mongo ? mongoUrl : undefined });
+} else if (values.compare !== undefined) {
+  const { DEFAULT_SCENARIOS, resolveRevision, runCompare } = await import('./compare.mjs');
+  try {
+    await resolveRevision(values.compare);
+  } catch (error) {
+    process.stderr.write(`bench: ${error.message}\n`);
+    process.exit(2);
+  }
+  const table = await runCompare({ ...opts, rev: values.compare, scenarios: await scenarioKeys(DEFAULT_SCENARIOS) });
+  process.stdout.write(`\n${table}\n`);
 } else if (values.scale) {
   const { runScale } = await import('./scale.mjs');
   const report = await runScale(opts);
