@@ -121,6 +121,10 @@ if (values.profile) {
   await runSyscalls({ ...opts, scenarios: await scenarioKeys(DEFAULT_SCENARIOS), mongoUrl: values.mongo ? mongoUrl : undefined });
 } else if (values.compare !== undefined) {
   const { DEFAULT_SCENARIOS, resolveRevision, runCompare } = await import('./compare.mjs');
+  if (values.mongo) {
+    process.stderr.write('bench: --compare runs on the embedded store only, not with --mongo\n');
+    process.exit(2);
+  }
   try {
     await resolveRevision(values.compare);
   } catch (error) {
