@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { errorCount, measure } from './measure.mjs';
 import { freshStore } from './ours.mjs';
-import { poolFor, prime, signIn } from './pools.mjs';
+import { benchTarget, poolFor } from './pools.mjs';
 import { startOurs } from './processes.mjs';
 import { waitForQuiet } from './quiet.mjs';
 import { markdownTable, median } from './report.mjs';
@@ -86,8 +86,7 @@ export async function runCompare({ rev, scenarios, rounds, duration, warmup, wor
       cleanups.unshift(() => store.remove());
       const proc = await startOurs({ ...store.env, WORKERS: String(workers) }, { logLevel: null, cli: side.cli });
       cleanups.unshift(() => proc.stop());
-      await prime(proc.url);
-      side.target = { name: side.name, url: proc.url, session: await signIn(proc.url), stock: { access: [], refresh: [] } };
+      side.target = await benchTarget(side.name, proc.url);
     }
     // A pooled scenario's pool is sized from that side's last rate for it (else for
     // client_credentials), with room for the machine's swings.

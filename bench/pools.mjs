@@ -163,3 +163,9 @@ export async function prime(base) {
   const res = await postForm(`${base}/api/v1/introspect`, { token }, RS);
   if (!res.ok) throw new Error(`introspection as ${RS.id}: HTTP ${res.status} ${await res.text()}`);
 }
+
+/** A server ready to measure: primed, testuser signed in, and an empty stock of unused tokens. */
+export async function benchTarget(name, url) {
+  await prime(url);
+  return { name, url, session: await signIn(url), stock: { access: [], refresh: [] } };
+}

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorCount, measure } from './measure.mjs';
 import { freshStore } from './ours.mjs';
-import { poolFor, prime, signIn } from './pools.mjs';
+import { benchTarget, poolFor } from './pools.mjs';
 import { startOurs } from './processes.mjs';
 import { OURS } from './scenarios.mjs';
 
@@ -110,8 +110,7 @@ export async function runProfile({ duration, warmup, scenario: key, mongoUrl }) 
   const store = await freshStore({ mongoUrl });
   const proc = await startOurs(store.env, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`], logLevel: null });
   try {
-    await prime(proc.url);
-    const target = { name: 'ours', url: proc.url, session: await signIn(proc.url), stock: { access: [], refresh: [] } };
+    const target = await benchTarget('ours', proc.url);
     let rate = 500;
     if (warmup > 0) {
       const w = await measure(proc.url, await scenario.prepare(target, scenario.pooled ? poolFor(warmup, rate) : 0), warmup);

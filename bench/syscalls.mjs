@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { errorCount, measure } from './measure.mjs';
 import { freshStore } from './ours.mjs';
-import { poolFor, prime, signIn } from './pools.mjs';
+import { benchTarget, poolFor } from './pools.mjs';
 import { childPids, startOurs } from './processes.mjs';
 import { OURS } from './scenarios.mjs';
 
@@ -124,8 +124,7 @@ export async function runSyscalls({ duration, rounds, warmup, workers, scenarios
   const store = await freshStore({ mongoUrl });
   const proc = await startOurs({ ...store.env, WORKERS: String(workers) }, { logLevel: null });
   try {
-    await prime(proc.url);
-    const target = { name: 'ours', url: proc.url, session: await signIn(proc.url), stock: { access: [], refresh: [] } };
+    const target = await benchTarget('ours', proc.url);
     const workerPids = childPids(proc.pid);
     const roles = new Map([[String(proc.pid), 'supervisor'], ...workerPids.map((pid, i) => [pid, `worker ${i + 1}`])]);
     const pids = [...roles.keys()];

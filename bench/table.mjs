@@ -6,7 +6,7 @@
 import { errorCount, measure } from './measure.mjs';
 import { CC_BESIDE_WRITES, HELLO_SILENT, median, SINGLE } from './report.mjs';
 import { freshStore } from './ours.mjs';
-import { prime, signIn } from './pools.mjs';
+import { benchTarget } from './pools.mjs';
 import { waitForQuiet } from './quiet.mjs';
 import { LINE_DELAY_MS, logOffset, medianServerP99, serverLatency } from './server-latency.mjs';
 import { startHello, startOidc, startOurs } from './processes.mjs';
@@ -71,8 +71,7 @@ export async function runTable({ duration, rounds, warmup, mongoUrl, workers }) 
     // At the server's default log level, as the hello-world logs each request too (decision 0013).
     const proc = await startOurs({ ...store.env, WORKERS: String(WORKERS) }, { logLevel: null });
     started.push(proc);
-    await prime(proc.url);
-    return { name, proc, url: proc.url, session: await signIn(proc.url), stock: { access: [], refresh: [] } };
+    return { ...(await benchTarget(name, proc.url)), proc };
   };
   try {
     const ours = [await target('ours', stores[0], workers)];
