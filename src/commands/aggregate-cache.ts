@@ -1,4 +1,4 @@
-import { RecentMap } from '../recent-map.js';
+import { type RecentMap, recentMap } from '../recent-map.js';
 
 /**
  * States of recently loaded aggregates, each with the stream revision it was folded up to. Events
@@ -10,7 +10,7 @@ export class AggregateCache {
   private readonly entries: RecentMap<string, { state: unknown; revision: bigint }>;
 
   constructor(maxEntries = 10_000) {
-    this.entries = new RecentMap(maxEntries);
+    this.entries = recentMap(maxEntries);
   }
 
   get<S>(streamId: string): { state: S; revision: bigint } | undefined {
@@ -19,9 +19,5 @@ export class AggregateCache {
 
   set<S>(streamId: string, state: S, revision: bigint): void {
     this.entries.set(streamId, { state, revision });
-  }
-
-  get size(): number {
-    return this.entries.size;
   }
 }

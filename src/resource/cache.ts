@@ -1,9 +1,10 @@
+import { type RecentMap, recentMap } from '../recent-map.js';
 import { sha256Hex } from '../security/tokens.js';
 
 export interface TokenCacheOptions {
   /** Seconds an answer may be reused; 0 turns the cache off. */
   ttlSeconds: number;
-  /** At most this many entries; the oldest is dropped to make room. */
+  /** At most this many entries; the least recently used are dropped to make room. */
   maxEntries: number;
   /** Milliseconds since the epoch. */
   now?: () => number;
@@ -14,21 +15,23 @@ export interface TokenCacheOptions {
  * kept). An entry lives for the configured TTL, and never past the token's own `exp`.
  */
 export class TokenCache<V extends { exp: number }> {
-  readonly #entries = new Map<string, { value: V; until: number }>();
+  readonly #entries: RecentMap<string, { value: V; until: number }>;
   readonly #ttlMs: number;
-  readonly #max: number;
   readonly #now: () => number;
 
   constructor({ ttlSeconds, maxEntries, now = Date.now }: TokenCacheOptions) {
     if (!(ttlSeconds >= 0)) throw new RangeError('ttlSeconds must be 0 or more');
     if (!(Number.isInteger(maxEntries) && maxEntries >= 1)) throw new RangeError('maxEntries must be a positive integer');
     this.#ttlMs = ttlSeconds * 1000;
-    this.#max = maxEntries;
+    this.#entries = recentMap(maxEntries);
     this.#now = now;
   }
 
+  /** The entries held (counted one by one: for tests and diagnostics). */
   get size(): number {
-    return this.#entries.size;
+    let n = 0;
+    for (const _ of this.#entries.keys()) n += 1;
+    return n;
   }
 
   get(token: string): V | undefined {
@@ -47,14 +50,7 @@ export class TokenCache<V extends { exp: number }> {
     const now = this.#now();
     const until = Math.min(now + this.#ttlMs, value.exp * 1000);
     if (until <= now) return;
-    const key = sha256Hex(token);
-    this.#entries.delete(key);
-    while (this.#entries.size >= this.#max) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done) break;
-      this.#entries.delete(oldest.value);
-    }
-    this.#entries.set(key, { value, until });
+    this.#entries.set(sha256Hex(token), { value, until });
   }
 
   clear(): void {

@@ -1,20 +1,24 @@
 import type { Config } from '../config.js';
+import { type RecentMap, recentMap } from '../recent-map.js';
 
 /**
  * Counts failed attempts per key (a username, an IP, a client id) in fixed windows: the first
  * failure opens a window of `windowMs`; once `max` failures fall in it, the key is blocked until
  * the window ends. Only failures are counted, so successful use never uses up a budget. In memory,
- * per process, at most `maxKeys` keys (the oldest forgotten first). `max` 0 turns it off.
+ * per process, at most `maxKeys` keys (the least recently used forgotten first). `max` 0 turns it off.
  */
 export class FailureCounter {
-  private readonly windows = new Map<string, { failures: number; endsAt: number }>();
+  private readonly windows: RecentMap<string, { failures: number; endsAt: number }>;
 
   constructor(
     private readonly max: number,
     private readonly windowMs: number,
     private readonly clock: () => number = Date.now,
-    private readonly maxKeys = 100_000,
-  ) {}
+    maxKeys = 100_000,
+  ) {
+    // Bounded whatever a flood of distinct usernames brings, at the same cost per failure.
+    this.windows = recentMap(maxKeys);
+  }
 
   /** Seconds until `key` may try again, or null when it is not blocked. */
   blockedFor(key: string): number | null {
@@ -36,13 +40,8 @@ export class FailureCounter {
     this.open(key, 1, now + this.windowMs);
   }
 
-  /** Starts `key`'s window afresh, forgetting the oldest key if there are too many. */
+  /** Starts `key`'s window afresh (the least recently used keys are forgotten if there are too many). */
   private open(key: string, failures: number, endsAt: number): void {
-    this.windows.delete(key);
-    if (this.windows.size >= this.maxKeys) {
-      const oldest = this.windows.keys().next();
-      if (!oldest.done) this.windows.delete(oldest.value);
-    }
     this.windows.set(key, { failures, endsAt });
   }
 

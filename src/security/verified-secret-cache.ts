@@ -1,5 +1,5 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { RecentMap } from '../recent-map.js';
+import { type RecentMap, recentMap } from '../recent-map.js';
 
 /**
  * Makes repeated client authentication cheap without storing secrets any weaker: secrets stay
@@ -22,7 +22,7 @@ export class VerifiedSecretCache {
     maxEntries = 10_000,
     private readonly clock: () => number = Date.now,
   ) {
-    this.entries = new RecentMap(maxEntries);
+    this.entries = recentMap(maxEntries);
   }
 
   /**
@@ -70,10 +70,6 @@ export class VerifiedSecretCache {
   /** Call only after `secret` verified against `secretHash` with the slow KDF. */
   remember(clientId: string, secretHash: string, secret: string): void {
     this.entries.set(clientId, { mac: this.mac(clientId, secret), secretHash, expiresAt: this.clock() + this.ttlMs });
-  }
-
-  get size(): number {
-    return this.entries.size;
   }
 }
 

@@ -1,4 +1,4 @@
-import { RecentMap } from '../recent-map.js';
+import { type RecentMap, recentMap } from '../recent-map.js';
 
 /**
  * Rows read recently, served again only while a check made for this turn of the event loop finds
@@ -21,7 +21,7 @@ export class TurnCheckedCache<V extends object> {
     private readonly current: () => unknown,
     capacity: number,
   ) {
-    this.rows = new RecentMap(capacity);
+    this.rows = recentMap(capacity);
   }
 
   /** Waits for this turn's check: afterwards, `kept` and `load` answer for it. */

@@ -330,15 +330,18 @@ describe('TokenCache', () => {
     expect(cache.size).toBe(0);
   });
 
-  it('holds at most maxEntries, dropping the oldest', () => {
+  it('holds at most maxEntries, dropping the least recently used', () => {
     const c = clock();
-    const cache = new TokenCache<{ exp: number; n: number }>({ ttlSeconds: 30, maxEntries: 3, now: c.now });
-    for (const n of [1, 2, 3]) cache.put(`t${n}`, { exp: farExp, n });
-    cache.put('t1', { exp: farExp, n: 11 }); // put again: now the newest
-    cache.put('t4', { exp: farExp, n: 4 });
-    expect(cache.size).toBe(3);
-    expect(cache.get('t2')).toBeUndefined();
-    expect([cache.get('t1')?.n, cache.get('t3')?.n, cache.get('t4')?.n]).toEqual([11, 3, 4]);
+    const cache = new TokenCache<{ exp: number; n: number }>({ ttlSeconds: 30, maxEntries: 20, now: c.now });
+    for (let n = 1; n <= 20; n++) cache.put(`t${n}`, { exp: farExp, n });
+    expect(cache.get('t13')?.n).toBe(13); // used: now more recent than t14 to t20
+    for (let n = 21; n <= 29; n++) cache.put(`t${n}`, { exp: farExp, n });
+    expect(cache.size).toBeLessThanOrEqual(20);
+    expect([cache.get('t1'), cache.get('t14'), cache.get('t20')]).toEqual([undefined, undefined, undefined]);
+    expect([cache.get('t13')?.n, cache.get('t29')?.n]).toEqual([13, 29]);
+    for (let n = 30; n < 100; n++) cache.put(`t${n}`, { exp: farExp, n });
+    expect(cache.size).toBeLessThanOrEqual(20);
+    expect(cache.get('t99')?.n).toBe(99);
   });
 });
 

@@ -130,6 +130,11 @@ describe('FailureCounter', () => {
     for (const k of ['a', 'b', 'c']) c.fail(k);
     expect(c.blockedFor('a')).toBeNull();
     expect(c.blockedFor('c')).toBe(1);
+    const flooded = new FailureCounter(1, 1000, () => 0, 100);
+    for (let i = 0; i < 1000; i++) flooded.fail(`user-${i}`);
+    expect(flooded.snapshot().length).toBeLessThanOrEqual(100);
+    expect(flooded.blockedFor('user-0')).toBeNull();
+    expect(flooded.blockedFor('user-999')).toBe(1);
     const off = new FailureCounter(0, 1000);
     for (let i = 0; i < 5; i++) off.fail('a');
     expect(off.blockedFor('a')).toBeNull();

@@ -152,14 +152,14 @@ describe('TokenCache', () => {
     expect(loads()).toBe(4);
   });
 
-  it('holds at most its capacity, dropping the oldest first', async () => {
-    const { cache, load, loads } = setup(2);
-    for (const h of ['a', 'b', 'c']) await cache.get(h, 1, load(h));
-    await cache.get('c', 1, load('c'));
-    await cache.get('b', 1, load('b'));
-    expect(loads()).toBe(3);
+  it('holds at most its capacity, dropping the least recently used first', async () => {
+    const { cache, load, loads } = setup(4);
+    for (const h of ['a', 'b', 'c', 'd', 'e', 'f']) await cache.get(h, 1, load(h));
+    await cache.get('f', 1, load('f'));
+    await cache.get('e', 1, load('e'));
+    expect(loads()).toBe(6);
     await cache.get('a', 1, load('a'));
-    expect(loads()).toBe(4);
+    expect(loads()).toBe(7);
   });
 
   it('hands out rows no caller can change for the next', async () => {
