@@ -28,7 +28,10 @@ const SYNCS_IN_FLIGHT = 2;
 /**
  * How long a batch that found the write lock taken tries again on every turn of the event loop
  * before it falls back to a millisecond's timer. Another worker holds the lock for one commit,
- * a few hundred µs on a fast machine: a millisecond's timer stalled the batch several times that.
+ * and on a fast machine a millisecond is a dozen requests: side by side with two workers
+ * (2026-12-01, a machine issuing 15,000 tokens/s; 6 rounds, 6 of 6 faster)
+ * client_credentials 1.28x, code exchange 1.14x, refresh 1.08x. Bounded so that a long hold (a
+ * rebuild, the CLI) costs no more than before.
  */
 const LOCK_SPIN_MS = 1;
 
